@@ -1,0 +1,267 @@
+#include <torch/torch.h>
+
+#include "cli_commands.h"
+
+#include "config.h"
+#include "model/bert_encoder.h"
+#include "run/run_store.h"
+#include "runtime_env.h"
+#include "train/trainer.h"
+#include "train/training_session.h"
+
+#include <QJsonDocument>
+#include <QTextStream>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+
+namespace plateau::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void onSignal(int) { g_interrupted = true; }
+
+QTextStream& out() {
+    static QTextStream s(stdout);
+    return s;
+}
+int fail(const QString& message) {
+    std::fprintf(stderr, "plateau-cli: %s\n", message.toLocal8Bit().constData());
+    return 2;
+}
+
+const char* kUsage =
+    "usage:\n"
+    "  plateau-cli train (--preset NAME | --config FILE) --out DIR [--steps N] [--seed S]\n"
+    "                    [--threads N] [--set key=value ...]\n"
+    "  plateau-cli train --resume DIR [--steps N]\n"
+    "  plateau-cli describe (--preset NAME | --config FILE) [--set key=value ...]\n"
+    "  plateau-cli metrics DIR --csv\n"
+    "  plateau-cli presets\n";
+
+// Minimal option reader: --name value pairs and repeated --set.
+struct Options {
+    QMap<QString, QString> values;
+    QStringList sets;
+    QStringList positional;
+    QStringList flags;
+};
+
+Result<Options> parse(const QStringList& args, const QStringList& valued, const QStringList& flags) {
+    Options o;
+    for (int i = 0; i < args.size(); ++i) {
+        const QString& a = args[i];
+        if (a.startsWith("--")) {
+            QString name = a.mid(2), value;
+            const int eq = name.indexOf('=');
+            const bool inlineValue = eq > 0;
+            if (inlineValue) {
+                value = name.mid(eq + 1);
+                name = name.left(eq);
+            }
+            if (flags.contains(name) && !inlineValue) {
+                o.flags << name;
+                continue;
+            }
+            if (!valued.contains(name) && name != "set") return Error{"unknown option --" + name};
+            if (!inlineValue) {
+                if (i + 1 >= args.size()) return Error{"--" + name + ": missing value"};
+                value = args[++i];
+            }
+            if (name == "set") o.sets << value;
+            else o.values[name] = value;
+        } else {
+            o.positional << a;
+        }
+    }
+    return o;
+}
+
+Result<qint64> integerOption(const Options& o, const QString& name, qint64 min) {
+    bool ok = false;
+    const qint64 v = o.values.value(name).toLongLong(&ok);
+    if (!ok || v < min)
+        return Error{"--" + name + ": expected an integer >= " + QString::number(min) + ", got \"" +
+                     o.values.value(name) + "\""};
+    return v;
+}
+
+// --preset / --config, then --seed / --steps / --threads / --set, then cross-field checks.
+Result<RunConfig> resolveConfig(const Options& o) {
+    if (o.values.contains("preset") == o.values.contains("config"))
+        return Error{"give exactly one of --preset NAME or --config FILE"};
+    auto cfg = o.values.contains("preset") ? loadPreset(o.values["preset"])
+                                           : loadConfigFile(o.values["config"]);
+    if (!cfg) return cfg;
+    RunConfig c = cfg.value();
+    for (const QString& s : o.sets)
+        if (Status st = applyOverride(c, s); !st) return Error{st.error()};
+    for (const auto& [opt, key, min] : {std::tuple{"seed", "train.seed", 0}, std::tuple{"steps", "train.steps", 0},
+                                        std::tuple{"threads", "train.threads", 0}}) {
+        if (!o.values.contains(opt)) continue;
+        auto v = integerOption(o, opt, min);
+        if (!v) return Error{v.error()};
+        if (Status st = applyOverride(c, QString(key) + "=" + QString::number(v.value())); !st)
+            return Error{st.error()};
+    }
+    if (Status st = validateConfig(c, "config"); !st) return Error{st.error()};
+    return c;
+}
+
+QString num(double v, int prec = 3) {
+    return std::isnan(v) ? QString("-") : QString::number(v, 'e', prec - 1);
+}
+
+QString duration(double secs) {
+    if (!std::isfinite(secs) || secs < 0) return "-";
+    const qint64 s = qint64(secs + 0.5);
+    return s >= 3600 ? QString("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'))
+                     : QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+
+int train(const QStringList& args) {
+    auto o = parse(args, {"preset", "config", "out", "steps", "seed", "threads", "resume"}, {});
+    if (!o) return fail(o.error());
+    std::unique_ptr<TrainingSession> session;
+    if (o->values.contains("resume")) {
+        for (const char* bad : {"preset", "config", "out", "seed", "threads"})
+            if (o->values.contains(bad)) return fail(QString("--resume continues a run as it was configured; --") + bad + " is not allowed with it");
+        if (!o->sets.isEmpty()) return fail("--resume continues a run as it was configured; --set is not allowed with it");
+        std::optional<qint64> steps;
+        if (o->values.contains("steps")) {
+            auto v = integerOption(o.value(), "steps", 1);
+            if (!v) return fail(v.error());
+            steps = v.value();
+        }
+        auto s = TrainingSession::resume(o->values["resume"], steps);
+        if (!s) return fail(s.error());
+        session = std::move(s.value());
+    } else {
+        if (!o->values.contains("out")) return fail("train: --out DIR is required");
+        auto cfg = resolveConfig(o.value());
+        if (!cfg) return fail(cfg.error());
+        auto s = TrainingSession::create(cfg.value(), o->values["out"]);
+        if (!s) return fail(s.error());
+        session = std::move(s.value());
+    }
+    Trainer& trainer = session->trainer();
+    const RunConfig& cfg = trainer.config();
+    const RuntimeReport rt = configureRuntime(cfg.train.threads);
+    for (const QString& w : rt.warnings) std::fprintf(stderr, "warning: %s\n", w.toLocal8Bit().constData());
+    out() << "run " << session->store().dir() << "\n"
+          << "runtime: " << rt.summary() << "\n"
+          << "model: " << trainer.model()->parameterCount() << " parameters, " << cfg.model.layers
+          << " layers x " << cfg.model.heads << " heads, width " << cfg.model.width << "; task "
+          << cfg.task.n << "x" << cfg.task.n << " rank " << cfg.task.rank << ", p_mask " << cfg.task.pMask
+          << ", E[X^2] " << trainer.task().expectedSquare() << "\n";
+    if (!session->resumedFrom().isEmpty())
+        out() << "resumed from " << session->resumedFrom() << " at step " << trainer.stepsDone() << "\n";
+    out().flush();
+
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    TrainControl control;
+    auto windowStart = std::chrono::steady_clock::now();
+    qint64 windowSteps = 0;
+    double lastEval = kNoValue;
+    SessionCallbacks cb;
+    cb.afterStep = [&](Trainer& t) {
+        if (g_interrupted) control.stop();
+        (void)t;
+    };
+    cb.onMetrics = [&](const std::vector<StepMetrics>& rows) {
+        for (const StepMetrics& m : rows) {
+            ++windowSteps;
+            if (!std::isnan(m.evalLoss)) lastEval = m.evalLoss;
+            if (m.step % cfg.train.printEvery != 0 && m.step != cfg.train.steps) continue;
+            const auto now = std::chrono::steady_clock::now();
+            const double secs = std::chrono::duration<double>(now - windowStart).count();
+            const double sps = secs > 0 ? double(windowSteps) / secs : 0.0;
+            windowStart = now;
+            windowSteps = 0;
+            out() << "step " << m.step << "/" << cfg.train.steps << "  L " << num(m.loss) << "  L_obs "
+                  << num(m.lossObs) << "  L_mask " << num(m.lossMask) << "  eval " << num(lastEval)
+                  << "  |out|_mask " << QString::number(m.meanAbsMaskOut, 'f', 4) << "  lr "
+                  << num(m.lr, 2) << "  " << QString::number(sps, 'f', 1) << " steps/s  ETA "
+                  << duration(sps > 0 ? double(cfg.train.steps - m.step) / sps : NAN) << "\n";
+        }
+        out().flush();
+    };
+    const Status st = session->run(control, cb, 0.25);
+    if (!st) return fail(st.error());
+    out() << (g_interrupted ? "interrupted" : "done") << " at step " << trainer.stepsDone() << ", "
+          << QString::number(trainer.trainSeconds(), 'f', 1) << " s of training\n";
+    out().flush();
+    return g_interrupted ? 130 : 0;
+}
+
+int describe(const QStringList& args) {
+    auto o = parse(args, {"preset", "config", "steps", "seed", "threads"}, {});
+    if (!o) return fail(o.error());
+    auto cfg = resolveConfig(o.value());
+    if (!cfg) return fail(cfg.error());
+    BertDims d;
+    d.vocabSize = cfg->model.vocabSize;
+    d.maxPositions = cfg->model.maxPositions;
+    d.width = cfg->model.width;
+    d.heads = cfg->model.heads;
+    d.layers = cfg->model.layers;
+    d.ffn = cfg->model.ffn;
+    QJsonObject obj;
+    obj["config"] = cfg->toJson();
+    obj["parameter_count"] = double(bertParameterCount(d));
+    obj["sequence_length"] = cfg->seqLen();
+    obj["head_dim"] = cfg->headDim();
+    obj["expected_square"] = MatrixCompletionTask(cfg->task).expectedSquare();
+    obj["copying_loss"] = cfg->task.pMask * MatrixCompletionTask(cfg->task).expectedSquare();
+    out() << QJsonDocument(obj).toJson(QJsonDocument::Indented);
+    return 0;
+}
+
+int metrics(const QStringList& args) {
+    auto o = parse(args, {}, {"csv"});
+    if (!o) return fail(o.error());
+    if (o->positional.size() != 1) return fail("metrics: expected one run folder");
+    if (!o->flags.contains("csv")) return fail("metrics: only --csv output exists; pass --csv");
+    auto store = RunStore::open(o->positional.first(), true);
+    if (!store) return fail(store.error());
+    auto rows = store.value()->readMetrics();
+    if (!rows) return fail(rows.error());
+    auto f = [](double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 9); };
+    out() << "step,time_s,loss,loss_obs,loss_mask,mean_abs_mask_out,eval_loss,lr,grad_norm,step_ms\n";
+    for (const StepMetrics& m : rows.value())
+        out() << m.step << ',' << f(m.timeS) << ',' << f(m.loss) << ',' << f(m.lossObs) << ','
+              << f(m.lossMask) << ',' << f(m.meanAbsMaskOut) << ',' << f(m.evalLoss) << ',' << f(m.lr)
+              << ',' << f(m.gradNorm) << ',' << f(m.stepMs) << '\n';
+    out().flush();
+    return 0;
+}
+
+}  // namespace
+
+int dispatch(const QStringList& args) {
+    if (args.isEmpty() || args.first() == "--help" || args.first() == "-h" || args.first() == "help") {
+        std::fputs(kUsage, args.isEmpty() ? stderr : stdout);
+        return args.isEmpty() ? 2 : 0;
+    }
+    const QString cmd = args.first();
+    const QStringList rest = args.mid(1);
+    if (cmd == "train") return train(rest);
+    if (cmd == "describe") return describe(rest);
+    if (cmd == "metrics") return metrics(rest);
+    if (cmd == "presets") {
+        for (const QString& p : presetNames()) {
+            auto c = loadPreset(p);
+            out() << p << "\t" << (c ? c->description : c.error()) << "\n";
+        }
+        return 0;
+    }
+    std::fputs(kUsage, stderr);
+    return fail("unknown command \"" + cmd + "\"");
+}
+
+}  // namespace plateau::cli

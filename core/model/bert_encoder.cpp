@@ -1,0 +1,121 @@
+// The module tree is built with plain container modules so names follow HF exactly while the
+// forward pass uses direct references (no string lookups on the hot path).
+#include "model/bert_encoder.h"
+
+#include <cmath>
+
+namespace plateau {
+namespace nn = torch::nn;
+
+namespace {
+std::shared_ptr<nn::Module> container(nn::Module& parent, const std::string& name) {
+    return parent.register_module(name, std::make_shared<nn::Module>());
+}
+nn::LayerNorm makeNorm(int d) { return nn::LayerNorm(nn::LayerNormOptions({d}).eps(1e-12)); }
+}  // namespace
+
+BertEncoderImpl::BertEncoderImpl(const BertDims& dims) : m_dims(dims) {
+    const int d = dims.width;
+    auto embeddings = container(*this, "embeddings");
+    m_wordEmb = embeddings->register_module(
+        "word_embeddings", nn::Embedding(nn::EmbeddingOptions(dims.vocabSize, d).padding_idx(0)));
+    m_posEmb = embeddings->register_module("position_embeddings",
+                                           nn::Embedding(dims.maxPositions, d));
+    m_embNorm = embeddings->register_module("LayerNorm", makeNorm(d));
+
+    auto encoder = container(*this, "encoder");
+    auto layerList = encoder->register_module("layer", nn::ModuleList());
+    for (int i = 0; i < dims.layers; ++i) {
+        auto layer = std::make_shared<nn::Module>();
+        BertLayerRefs r;
+        auto attention = container(*layer, "attention");
+        auto self = container(*attention, "self");
+        r.query = self->register_module("query", nn::Linear(d, d));
+        r.key = self->register_module("key", nn::Linear(d, d));
+        r.value = self->register_module("value", nn::Linear(d, d));
+        auto attnOutput = container(*attention, "output");
+        r.attnOut = attnOutput->register_module("dense", nn::Linear(d, d));
+        r.attnNorm = attnOutput->register_module("LayerNorm", makeNorm(d));
+        auto intermediate = container(*layer, "intermediate");
+        r.intermediate = intermediate->register_module("dense", nn::Linear(d, dims.ffn));
+        auto output = container(*layer, "output");
+        r.output = output->register_module("dense", nn::Linear(dims.ffn, d));
+        r.outNorm = output->register_module("LayerNorm", makeNorm(d));
+        layerList->push_back(layer);
+        m_layers.push_back(r);
+    }
+    m_readOut = register_module("read_out", nn::Linear(d, 1));
+    resetParameters();
+}
+
+void BertEncoderImpl::resetParameters() {
+    torch::NoGradGuard noGrad;
+    auto initLinear = [](nn::Linear& l) {
+        l->weight.normal_(0.0, 0.02);
+        l->bias.zero_();
+    };
+    auto initNorm = [](nn::LayerNorm& n) {
+        n->weight.fill_(1.0);
+        n->bias.zero_();
+    };
+    m_wordEmb->weight.normal_(0.0, 0.02);
+    m_wordEmb->weight[0].zero_();  // padding index (MASK): zero row, never updated
+    m_posEmb->weight.normal_(0.0, 0.02);
+    initNorm(m_embNorm);
+    for (auto& r : m_layers) {
+        for (auto* l : {&r.query, &r.key, &r.value, &r.attnOut, &r.intermediate, &r.output})
+            initLinear(*l);
+        initNorm(r.attnNorm);
+        initNorm(r.outNorm);
+    }
+    m_readOut->reset_parameters();  // PyTorch default: U(-1/sqrt(d), 1/sqrt(d))
+}
+
+std::int64_t BertEncoderImpl::parameterCount() const {
+    std::int64_t n = 0;
+    for (const auto& p : parameters()) n += p.numel();
+    return n;
+}
+
+std::int64_t bertParameterCount(const BertDims& d) {
+    const std::int64_t w = d.width, f = d.ffn;
+    const std::int64_t perLayer = 4 * (w * w + w) + 2 * (2 * w) + (w * f + f) + (f * w + w);
+    return std::int64_t(d.vocabSize) * w + std::int64_t(d.maxPositions) * w + 2 * w +
+           d.layers * perLayer + (w + 1);
+}
+
+torch::Tensor BertEncoderImpl::attention(BertLayerRefs& l, const torch::Tensor& h,
+                                         torch::Tensor* probsOut) {
+    const auto B = h.size(0), T = h.size(1);
+    const int H = m_dims.heads, dh = m_dims.headDim();
+    auto split = [&](const torch::Tensor& x) { return x.view({B, T, H, dh}).transpose(1, 2); };
+    auto q = split(l.query(h));  // (B, H, T, dh)
+    auto k = split(l.key(h));
+    auto v = split(l.value(h));
+    auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(dh));  // (B, H, T, T)
+    auto probs = torch::softmax(scores, -1);
+    if (probsOut) *probsOut = probs;
+    auto ctx = torch::matmul(probs, v);  // (B, H, T, dh)
+    return ctx.transpose(1, 2).reshape({B, T, m_dims.width});
+}
+
+ForwardOutput BertEncoderImpl::forward(const torch::Tensor& tokens, const ForwardOptions& opts) {
+    const auto T = tokens.size(1);
+    TORCH_CHECK(T <= m_dims.maxPositions, "sequence longer than max positions");
+    ForwardOutput out;
+    auto positions = torch::arange(T, torch::kInt64);
+    auto h = m_embNorm(m_wordEmb(tokens) + m_posEmb(positions));  // (B, T, D)
+    if (opts.hiddenStates) out.hiddenStates.push_back(h);
+    for (auto& l : m_layers) {
+        torch::Tensor probs;
+        auto a = attention(l, h, opts.attentions ? &probs : nullptr);
+        h = l.attnNorm(h + l.attnOut(a));
+        h = l.outNorm(h + l.output(torch::gelu(l.intermediate(h))));
+        if (opts.attentions) out.attentions.push_back(probs);
+        if (opts.hiddenStates) out.hiddenStates.push_back(h);
+    }
+    out.output = m_readOut(h).squeeze(-1);  // (B, T)
+    return out;
+}
+
+}  // namespace plateau

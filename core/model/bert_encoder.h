@@ -1,0 +1,71 @@
+// The post-LN BERT encoder of the paper (HF BertModel semantics, no token-type embeddings, no
+// dropout) plus a Linear(d, 1) readout. Parameter names match HF (`encoder.layer.0.attention.
+// self.query.weight`, ... `read_out.weight`). Owned and run by one thread at a time (the trainer's).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace plateau {
+
+struct BertDims {
+    int vocabSize = 2002;
+    int maxPositions = 512;
+    int width = 768;
+    int heads = 8;
+    int layers = 4;
+    int ffn = 3072;
+    int headDim() const { return width / heads; }
+};
+
+struct ForwardOptions {
+    bool attentions = false;    // keep every layer's attention probabilities
+    bool hiddenStates = false;  // keep the embedding output and every layer's output
+};
+
+struct ForwardOutput {
+    torch::Tensor output;                     // (B, T) readout per token
+    std::vector<torch::Tensor> attentions;    // L x (B, H, T, T), if requested
+    std::vector<torch::Tensor> hiddenStates;  // (L + 1) x (B, T, D), if requested
+};
+
+// Views of one layer's modules, for the analyses (spectra, patching) and the forward pass.
+struct BertLayerRefs {
+    torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attnOut{nullptr};
+    torch::nn::LayerNorm attnNorm{nullptr};
+    torch::nn::Linear intermediate{nullptr}, output{nullptr};
+    torch::nn::LayerNorm outNorm{nullptr};
+};
+
+class BertEncoderImpl : public torch::nn::Module {
+public:
+    explicit BertEncoderImpl(const BertDims& dims);
+
+    // tokens: (B, T) int64 ids, T <= maxPositions. Returns the (B, T) readout.
+    ForwardOutput forward(const torch::Tensor& tokens, const ForwardOptions& opts = {});
+
+    const BertDims& dims() const { return m_dims; }
+    const BertLayerRefs& layer(int i) const { return m_layers.at(std::size_t(i)); }
+    std::int64_t parameterCount() const;
+
+    // HF initialisation: N(0, 0.02) weights, zero biases, LN (1, 0), padding row zero;
+    // the readout keeps PyTorch's default Linear init. Uses torch's global generator.
+    void resetParameters();
+
+private:
+    torch::Tensor attention(BertLayerRefs& l, const torch::Tensor& h, torch::Tensor* probsOut);
+
+    BertDims m_dims;
+    torch::nn::Embedding m_wordEmb{nullptr}, m_posEmb{nullptr};
+    torch::nn::LayerNorm m_embNorm{nullptr};
+    std::vector<BertLayerRefs> m_layers;
+    torch::nn::Linear m_readOut{nullptr};
+};
+TORCH_MODULE(BertEncoder);
+
+// Parameter-count of a configuration without building it.
+std::int64_t bertParameterCount(const BertDims& d);
+
+}  // namespace plateau

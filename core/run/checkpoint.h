@@ -1,0 +1,27 @@
+// Checkpoints: model state dict (HF BertModel names + read_out.*), Adam state, counters and RNG
+// state, pickled in PyTorch's zip format so Python's torch.load reads them. Written atomically
+// (temporary file + rename). Called on the thread that drives the Trainer.
+#pragma once
+
+#include "result.h"
+
+#include <QString>
+
+namespace plateau {
+
+class Trainer;
+
+struct CheckpointInfo {
+    qint64 step = 0;            // optimiser updates done when it was written
+    double trainSeconds = 0.0;  // cumulative training time at that point
+    QString configJson;         // the run's resolved config (compact JSON)
+};
+
+// Writes trainer state to path atomically.
+Status saveCheckpoint(Trainer& trainer, const QString& path);
+// Validates every name and shape before touching the trainer; on error the trainer is unchanged.
+Result<CheckpointInfo> loadCheckpoint(Trainer& trainer, const QString& path);
+// Reads only the header fields (step, time, config) of a checkpoint.
+Result<CheckpointInfo> readCheckpointInfo(const QString& path);
+
+}  // namespace plateau

@@ -1,0 +1,64 @@
+// RunStore: the run directory every feature reads. config.json (resolved config + versions),
+// metrics.sqlite (one row per step, WAL mode) and checkpoints/. A RunStore's SQLite connection
+// belongs to the thread that opened the store: create and use it on one thread.
+#pragma once
+
+#include "config.h"
+#include "metrics.h"
+#include "result.h"
+
+#include <QJsonObject>
+#include <QString>
+#include <memory>
+#include <vector>
+
+namespace plateau {
+
+struct CheckpointFile {
+    qint64 step;
+    QString path;
+};
+
+class RunStore {
+public:
+    ~RunStore();
+    RunStore(const RunStore&) = delete;
+    RunStore& operator=(const RunStore&) = delete;
+
+    // Creates a new run in dir (made if missing; must not already hold a run).
+    static Result<std::unique_ptr<RunStore>> create(const QString& dir, const RunConfig& cfg);
+    // Opens an existing run (read config.json, open metrics). readOnly: never writes.
+    static Result<std::unique_ptr<RunStore>> open(const QString& dir, bool readOnly = false);
+
+    const QString& dir() const { return m_dir; }
+    const RunConfig& config() const { return m_cfg; }
+    QString configPath() const;
+    QString metricsPath() const;
+    QString checkpointDir() const;
+    QString checkpointPath(qint64 step) const;
+
+    // Appends (or replaces) metric rows in one transaction.
+    Status append(const std::vector<StepMetrics>& rows);
+    // Every stored row in step order.
+    Result<std::vector<StepMetrics>> readMetrics() const;
+    // Removes rows with step > last (used when resuming from an earlier checkpoint).
+    Status truncateAfter(qint64 last);
+    // Checkpoints on disk, oldest first.
+    std::vector<CheckpointFile> checkpoints() const;
+    // Rewrites config.json (e.g. after `--steps` extends a resumed run).
+    Status writeConfig(const RunConfig& cfg);
+
+private:
+    RunStore() = default;
+    Status openDatabase(bool create);
+
+    QString m_dir;
+    QString m_connection;
+    RunConfig m_cfg;
+    bool m_readOnly = false;
+};
+
+// The versions recorded in config.json (Plateau, LibTorch, Qt, config format).
+QJsonObject versionInfo();
+
+}  // namespace plateau

@@ -1,0 +1,73 @@
+#include "train/adam.h"
+
+#include <ATen/Parallel.h>
+#include <cmath>
+
+namespace plateau {
+
+Adam::Adam(double beta1, double beta2, double eps, bool decoupled)
+    : m_beta1(beta1), m_beta2(beta2), m_eps(eps), m_decoupled(decoupled) {}
+
+void Adam::add(const std::string& name, torch::Tensor param, double weightDecay) {
+    m_params.push_back({name, std::move(param), weightDecay, {}, {}});
+}
+
+void Adam::step(double lr) {
+    torch::NoGradGuard noGrad;
+    ++m_step;
+    const double bc1 = 1.0 - std::pow(m_beta1, double(m_step));
+    const double bc2Sqrt = std::sqrt(1.0 - std::pow(m_beta2, double(m_step)));
+    const float stepSize = float(lr / bc1);
+    const float b1 = float(m_beta1), b2 = float(m_beta2), eps = float(m_eps);
+    const float invBc2Sqrt = float(1.0 / bc2Sqrt);
+    for (AdamParam& p : m_params) {
+        const torch::Tensor& grad = p.param.grad();
+        if (!grad.defined()) continue;
+        if (!p.expAvg.defined()) {
+            p.expAvg = torch::zeros_like(p.param);
+            p.expAvgSq = torch::zeros_like(p.param);
+        }
+        TORCH_CHECK(p.param.is_contiguous() && grad.is_contiguous(), "Adam needs contiguous tensors");
+        float* w = p.param.data_ptr<float>();
+        const float* g = grad.data_ptr<float>();
+        float* m = p.expAvg.data_ptr<float>();
+        float* v = p.expAvgSq.data_ptr<float>();
+        const float wd = float(p.weightDecay);
+        const float decay = m_decoupled ? float(1.0 - lr * p.weightDecay) : 1.0f;
+        const bool l2 = !m_decoupled && wd != 0.0f;
+        at::parallel_for(0, p.param.numel(), 16384, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t i = begin; i < end; ++i) {
+                float gi = g[i];
+                if (l2) gi += wd * w[i];
+                const float mi = m[i] * b1 + (1.0f - b1) * gi;
+                const float vi = v[i] * b2 + (1.0f - b2) * gi * gi;
+                m[i] = mi;
+                v[i] = vi;
+                const float denom = std::sqrt(vi) * invBc2Sqrt + eps;
+                w[i] = w[i] * decay - stepSize * mi / denom;
+            }
+        });
+    }
+}
+
+double clipGradNorm(const std::vector<torch::Tensor>& params, double maxNorm) {
+    torch::NoGradGuard noGrad;
+    double sq = 0.0;
+    for (const auto& p : params) {
+        const auto& g = p.grad();
+        if (!g.defined()) continue;
+        // Serial double accumulation: exact enough, deterministic, no per-tensor dispatch.
+        const float* d = g.data_ptr<float>();
+        for (std::int64_t i = 0, n = g.numel(); i < n; ++i) sq += double(d[i]) * double(d[i]);
+    }
+    const double total = std::sqrt(sq);
+    if (maxNorm > 0.0) {
+        const double coef = maxNorm / (total + 1e-6);
+        if (coef < 1.0)
+            for (const auto& p : params)
+                if (p.grad().defined()) p.grad().mul_(coef);
+    }
+    return total;
+}
+
+}  // namespace plateau

@@ -1,0 +1,157 @@
+#include <torch/torch.h>
+
+#include "train/training_session.h"
+
+#include "run/checkpoint.h"
+#include "run/run_store.h"
+#include "runtime_env.h"
+#include "train/trainer.h"
+
+#include <chrono>
+
+namespace plateau {
+
+void TrainControl::pause() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_paused = true;
+    m_granted = 0;
+}
+void TrainControl::resume() {
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_paused = false;
+    }
+    m_cv.notify_all();
+}
+void TrainControl::stop() {
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_stop = true;
+    }
+    m_cv.notify_all();
+}
+void TrainControl::stepOnce() {
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_paused = true;
+        ++m_granted;
+    }
+    m_cv.notify_all();
+}
+bool TrainControl::isPaused() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_paused;
+}
+bool TrainControl::stopRequested() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_stop;
+}
+bool TrainControl::waitForTurn() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    m_cv.wait(lock, [this] { return m_stop || !m_paused || m_granted > 0; });
+    if (m_stop) return false;
+    if (m_paused) --m_granted;
+    return true;
+}
+
+TrainingSession::~TrainingSession() = default;
+
+Result<std::unique_ptr<TrainingSession>> TrainingSession::create(const RunConfig& cfgIn,
+                                                                 const QString& outDir) {
+    RunConfig cfg = cfgIn;
+    if (cfg.train.threads == 0) cfg.train.threads = coreCount();  // recorded for reproducibility
+    if (Status s = validateConfig(cfg, "config"); !s) return Error{s.error()};
+    auto store = RunStore::create(outDir, cfg);
+    if (!store) return Error{store.error()};
+    std::unique_ptr<TrainingSession> session(new TrainingSession);
+    session->m_store = std::move(store.value());
+    session->m_trainer = std::make_unique<Trainer>(cfg);
+    return session;
+}
+
+Result<std::unique_ptr<TrainingSession>> TrainingSession::resume(const QString& runDir,
+                                                                 std::optional<qint64> totalSteps) {
+    auto store = RunStore::open(runDir);
+    if (!store) return Error{store.error()};
+    RunConfig cfg = store.value()->config();
+    if (totalSteps) cfg.train.steps = *totalSteps;
+    if (cfg.train.threads == 0) cfg.train.threads = coreCount();
+    std::unique_ptr<TrainingSession> session(new TrainingSession);
+    session->m_trainer = std::make_unique<Trainer>(cfg);
+    // Newest checkpoint that loads; a damaged newer one is reported if none loads.
+    const auto files = store.value()->checkpoints();
+    if (files.empty()) return Error{store.value()->checkpointDir() + ": no checkpoint to resume from"};
+    QString firstError;
+    for (auto it = files.rbegin(); it != files.rend(); ++it) {
+        auto info = loadCheckpoint(*session->m_trainer, it->path);
+        if (info) {
+            session->m_resumedFrom = it->path;
+            session->m_lastCheckpoint = info->step;
+            break;
+        }
+        if (firstError.isEmpty()) firstError = info.error();
+    }
+    if (session->m_resumedFrom.isEmpty()) return Error{firstError};
+    if (Status s = store.value()->truncateAfter(session->m_trainer->stepsDone()); !s) return Error{s.error()};
+    if (totalSteps)
+        if (Status s = store.value()->writeConfig(cfg); !s) return Error{s.error()};
+    session->m_store = std::move(store.value());
+    return session;
+}
+
+Status TrainingSession::flush() {
+    Status s = m_store->append(m_pending);
+    m_pending.clear();
+    return s;
+}
+
+Status TrainingSession::checkpointNow() {
+    if (Status s = flush(); !s) return s;
+    const qint64 step = m_trainer->stepsDone();
+    if (Status s = saveCheckpoint(*m_trainer, m_store->checkpointPath(step)); !s) return s;
+    m_lastCheckpoint = step;
+    return Status::success();
+}
+
+Status TrainingSession::run(TrainControl& control, const SessionCallbacks& cb, double flushSeconds) {
+    using Clock = std::chrono::steady_clock;
+    const RunConfig& cfg = m_trainer->config();
+    auto lastFlush = Clock::now();
+    std::vector<StepMetrics> batch;
+    Status result;
+    while (m_trainer->stepsDone() < cfg.train.steps) {
+        if (!control.waitForTurn()) break;
+        StepMetrics m;
+        try {
+            m = m_trainer->step();
+        } catch (const std::exception& e) {
+            result = Error{"training step " + QString::number(m_trainer->stepsDone() + 1) +
+                           " failed: " + QString::fromStdString(e.what()).section('\n', 0, 0)};
+            break;
+        }
+        m_pending.push_back(m);
+        batch.push_back(m);
+        if (cb.afterStep) cb.afterStep(*m_trainer);
+        const bool timeUp = std::chrono::duration<double>(Clock::now() - lastFlush).count() >= flushSeconds;
+        if (timeUp || control.isPaused()) {
+            if (cb.onMetrics) cb.onMetrics(batch);
+            batch.clear();
+            if (Status s = flush(); !s) { result = s; break; }
+            lastFlush = Clock::now();
+        }
+        const int every = cfg.train.checkpointEvery;
+        if (every > 0 && m.step % every == 0)
+            if (Status s = checkpointNow(); !s) { result = s; break; }
+    }
+    if (cb.onMetrics && !batch.empty()) cb.onMetrics(batch);
+    // Whatever happened, keep what was computed: metrics and a final checkpoint.
+    Status f = flush();
+    if (result.ok() && !f.ok()) result = f;
+    if (m_trainer->stepsDone() != m_lastCheckpoint && m_trainer->stepsDone() > 0) {
+        Status c = checkpointNow();
+        if (result.ok() && !c.ok()) result = c;
+    }
+    return result;
+}
+
+}  // namespace plateau

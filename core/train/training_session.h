@@ -1,0 +1,81 @@
+// TrainingSession: a Trainer bound to its run directory. It runs the step loop (for the CLI's
+// main thread or the GUI's worker thread), logs every step to the store, writes checkpoints,
+// and obeys a TrainControl that any other thread may poke.
+#pragma once
+
+#include "config.h"
+#include "metrics.h"
+#include "result.h"
+
+#include <QString>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace plateau {
+
+class Trainer;
+class RunStore;
+
+// Pause / resume / single-step / stop, set from any thread, obeyed between steps.
+class TrainControl {
+public:
+    void pause();
+    void resume();
+    void stop();
+    void stepOnce();  // while paused: allow exactly one more step
+    bool isPaused() const;
+    bool stopRequested() const;
+    // Called by the loop before each step: blocks while paused; false once stop is requested.
+    bool waitForTurn();
+
+private:
+    mutable std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_paused = false;
+    bool m_stop = false;
+    int m_granted = 0;
+};
+
+struct SessionCallbacks {
+    // Metric rows in step order, delivered in batches (on the loop's thread).
+    std::function<void(const std::vector<StepMetrics>&)> onMetrics;
+    // Called after every step with the trainer (for snapshots); on the loop's thread.
+    std::function<void(Trainer&)> afterStep;
+};
+
+class TrainingSession {
+public:
+    ~TrainingSession();
+    // A new run in outDir with cfg (threads resolved, config.json written).
+    static Result<std::unique_ptr<TrainingSession>> create(const RunConfig& cfg, const QString& outDir);
+    // Continues the run in runDir from its newest readable checkpoint. totalSteps, if given,
+    // replaces train.steps (to extend a finished run).
+    static Result<std::unique_ptr<TrainingSession>> resume(const QString& runDir,
+                                                           std::optional<qint64> totalSteps = {});
+
+    // Trains until train.steps or a stop request. Metrics are committed at least every
+    // flushSeconds; a checkpoint is written every train.checkpoint_every steps and at the end.
+    Status run(TrainControl& control, const SessionCallbacks& callbacks = {}, double flushSeconds = 0.5);
+    // Writes a checkpoint of the current step now (metrics are committed first).
+    Status checkpointNow();
+
+    Trainer& trainer() { return *m_trainer; }
+    RunStore& store() { return *m_store; }
+    const QString& resumedFrom() const { return m_resumedFrom; }
+
+private:
+    TrainingSession() = default;
+    Status flush();
+
+    std::unique_ptr<Trainer> m_trainer;
+    std::unique_ptr<RunStore> m_store;
+    std::vector<StepMetrics> m_pending;
+    qint64 m_lastCheckpoint = -1;
+    QString m_resumedFrom;
+};
+
+}  // namespace plateau
