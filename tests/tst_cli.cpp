@@ -1,0 +1,101 @@
+// plateau-cli as a script would use it: describe, train, metrics --csv, resume, bad input.
+#include "test_main.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+namespace {
+struct Run {
+    int code;
+    QString out, err;
+};
+Run cli(const QStringList& args, int timeoutMs = 300000) {
+    QProcess p;
+    p.start(PLATEAU_CLI, args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        return {-1, {}, "timeout"};
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+}  // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void describePaper() {
+        const Run r = cli({"describe", "--preset", "paper"});
+        QCOMPARE(r.code, 0);
+        const QJsonObject obj = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(obj["parameter_count"].toDouble(), 30284545.0);
+        QCOMPARE(obj["config"].toObject()["model"].toObject()["width"].toInt(), 768);
+        QCOMPARE(obj["sequence_length"].toInt(), 49);
+    }
+    void describeWithOverrides() {
+        const Run r = cli({"describe", "--preset", "quick", "--set", "model.width=128", "--seed", "9"});
+        QCOMPARE(r.code, 0);
+        const QJsonObject cfg = QJsonDocument::fromJson(r.out.toUtf8()).object()["config"].toObject();
+        QCOMPARE(cfg["model"].toObject()["width"].toInt(), 128);
+        QCOMPARE(cfg["train"].toObject()["seed"].toInt(), 9);
+    }
+    void badInput_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("unknown preset") << QStringList{"describe", "--preset", "huge"} << "huge";
+        QTest::newRow("bad set") << QStringList{"describe", "--preset", "quick", "--set", "model.width=abc"} << "model.width";
+        QTest::newRow("unknown key") << QStringList{"describe", "--preset", "quick", "--set", "task.m=3"} << "task.m";
+        QTest::newRow("heads") << QStringList{"describe", "--preset", "quick", "--set", "model.heads=5"} << "model.width";
+        QTest::newRow("missing config") << QStringList{"describe", "--config", "/no/such.json"} << "/no/such.json";
+        QTest::newRow("both") << QStringList{"describe", "--preset", "quick", "--config", "x.json"} << "exactly one";
+        QTest::newRow("bad seed") << QStringList{"train", "--preset", "tiny", "--out", "/tmp/x", "--seed", "-3"} << "--seed";
+        QTest::newRow("no out") << QStringList{"train", "--preset", "tiny"} << "--out";
+        QTest::newRow("unknown option") << QStringList{"train", "--presett", "tiny"} << "--presett";
+        QTest::newRow("resume nothing") << QStringList{"train", "--resume", "/no/run"} << "/no/run";
+        QTest::newRow("metrics nothing") << QStringList{"metrics", "/no/run", "--csv"} << "/no/run";
+        QTest::newRow("unknown command") << QStringList{"fly"} << "fly";
+    }
+    void badInput() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, mentions);
+        const Run r = cli(args);
+        QVERIFY(r.code != 0 && r.code != -1);
+        const QString last = r.err.trimmed().section('\n', -1);
+        QVERIFY2(last.startsWith("plateau-cli: ") && last.contains(mentions), qPrintable(r.err));
+    }
+    void trainMetricsResume() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        Run r = cli({"train", "--preset", "tiny", "--out", dir, "--steps", "40", "--seed", "3", "--set",
+                     "train.print_every=20", "--set", "train.checkpoint_every=20"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("step 20/40") && r.out.contains("step 40/40") && r.out.contains("steps/s"),
+                 qPrintable(r.out));
+        QVERIFY(r.out.contains("L_mask"));
+        r = cli({"metrics", dir, "--csv"});
+        QCOMPARE(r.code, 0);
+        QStringList lines = r.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 41);
+        QVERIFY(lines[0].startsWith("step,"));
+        for (const char* col : {"step", "loss", "loss_obs", "loss_mask", "eval_loss"})
+            QVERIFY(lines[0].split(',').contains(col));
+        QVERIFY(lines[1].startsWith("1,"));
+        QVERIFY(lines[40].startsWith("40,"));
+        // Same run twice into the same folder is refused; nothing is lost.
+        r = cli({"train", "--preset", "tiny", "--out", dir, "--steps", "5"});
+        QVERIFY(r.code != 0 && r.err.contains("already holds a run"));
+        // Resume to 60 steps: the first 40 rows are unchanged.
+        r = cli({"train", "--resume", dir, "--steps", "60"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("resumed from"));
+        const Run again = cli({"metrics", dir, "--csv"});
+        const QStringList after = again.out.trimmed().split('\n');
+        QCOMPARE(after.size(), 61);
+        QCOMPARE(after.mid(0, 41), lines);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

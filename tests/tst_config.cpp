@@ -1,0 +1,152 @@
+// Config parsing and validation: presets, overrides, and errors that name file and field.
+#include "config.h"
+#include "test_main.h"
+
+#include <QTemporaryDir>
+
+using namespace plateau;
+
+class TestConfig : public QObject {
+    Q_OBJECT
+private slots:
+    void presetsLoad() {
+        const QStringList names = presetNames();
+        QVERIFY(names.contains("paper"));
+        QVERIFY(names.contains("quick"));
+        QVERIFY(names.contains("tiny"));
+        for (const QString& n : names) {
+            auto c = loadPreset(n);
+            QVERIFY2(c.ok(), qPrintable(c.error()));
+            QCOMPARE(c->preset, n);
+        }
+    }
+    void paperPresetIsThePaper() {
+        auto c = loadPreset("paper");
+        QVERIFY(c.ok());
+        QCOMPARE(c->task.n, 7);
+        QCOMPARE(c->task.rank, 2);
+        QCOMPARE(c->task.pMask, 0.3);
+        QCOMPARE(c->task.batchSize, 256);
+        QCOMPARE(c->task.evalBatchSize, 64);
+        QCOMPARE(c->model.layers, 4);
+        QCOMPARE(c->model.heads, 8);
+        QCOMPARE(c->model.width, 768);
+        QCOMPARE(c->model.ffn, 3072);
+        QCOMPARE(c->model.maxPositions, 512);
+        QCOMPARE(c->optim.name, QString("adam"));
+        QCOMPARE(c->optim.lr, 1e-4);
+        QCOMPARE(c->optim.beta2, 0.999);
+        QCOMPARE(c->optim.eps, 1e-8);
+        QCOMPARE(c->optim.weightDecay, 0.0);
+        QCOMPARE(c->optim.warmupSteps, 0);
+        QCOMPARE(c->optim.gradClip, 0.0);
+        QCOMPARE(c->train.steps, qint64(50000));
+    }
+    void jsonRoundTrip() {
+        auto c = loadPreset("quick");
+        QVERIFY(c.ok());
+        RunConfig changed = c.value();
+        changed.optim.lr = 3e-3;
+        changed.task.distribution = "laplace";
+        auto back = configFromJson(changed.toJson(), "roundtrip");
+        QVERIFY2(back.ok(), qPrintable(back.error()));
+        QCOMPARE(back->toJson(), changed.toJson());
+    }
+    void overrides() {
+        RunConfig c = loadPreset("quick").value();
+        QVERIFY(applyOverride(c, "model.width=128").ok());
+        QVERIFY(applyOverride(c, "optim.lr=3e-3").ok());
+        QVERIFY(applyOverride(c, "task.distribution=gaussian").ok());
+        QVERIFY(applyOverride(c, "optim.decay_biases_and_norms=true").ok());
+        QCOMPARE(c.model.width, 128);
+        QCOMPARE(c.optim.lr, 3e-3);
+        QCOMPARE(c.task.distribution, QString("gaussian"));
+        QVERIFY(c.optim.decayBiasesAndNorms);
+    }
+    void badOverrides_data() {
+        QTest::addColumn<QString>("assignment");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("unknown key") << "model.depth=3" << "model.depth";
+        QTest::newRow("not a number") << "optim.lr=fast" << "optim.lr";
+        QTest::newRow("fraction for int") << "model.layers=2.5" << "model.layers";
+        QTest::newRow("out of range") << "task.p_mask=1.5" << "task.p_mask";
+        QTest::newRow("negative") << "model.width=-64" << "model.width";
+        QTest::newRow("bad choice") << "task.distribution=cauchy" << "task.distribution";
+        QTest::newRow("no equals") << "model.width" << "model.width";
+        QTest::newRow("vocab fixed") << "model.vocab_size=100" << "model.vocab_size";
+    }
+    void badOverrides() {
+        QFETCH(QString, assignment);
+        QFETCH(QString, mentions);
+        RunConfig c = loadPreset("quick").value();
+        const QJsonObject before = c.toJson();
+        const Status s = applyOverride(c, assignment);
+        QVERIFY(!s.ok());
+        QVERIFY2(s.error().contains(mentions), qPrintable(s.error()));
+        QCOMPARE(c.toJson(), before);  // nothing changed
+    }
+    void crossFieldChecks_data() {
+        QTest::addColumn<QString>("assignment");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("width/heads") << "model.heads=3" << "model.width";
+        QTest::newRow("positions") << "task.n=9" << "task.n";  // quick has 512 positions; 9*9 fits
+        QTest::newRow("rank>n") << "task.rank=5" << "task.rank";
+    }
+    void crossFieldChecks() {
+        QFETCH(QString, assignment);
+        QFETCH(QString, mentions);
+        RunConfig c = loadPreset("quick").value();
+        c.model.maxPositions = 64;
+        QVERIFY(applyOverride(c, assignment).ok());
+        const Status s = validateConfig(c, "x.json");
+        QVERIFY(!s.ok());
+        QVERIFY2(s.error().contains(mentions) && s.error().startsWith("x.json"), qPrintable(s.error()));
+    }
+    void fileErrors_data() {
+        QTest::addColumn<QString>("content");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("invalid json") << "{\"model\": {\"width\": 64,}" << "invalid JSON";
+        QTest::newRow("not object") << "[1,2]" << "JSON object";
+        QTest::newRow("unknown section key") << "{\"model\": {\"widht\": 64}}" << "model.widht: unknown key";
+        QTest::newRow("unknown top key") << "{\"modle\": {}}" << "modle: unknown key";
+        QTest::newRow("section not object") << "{\"model\": 3}" << "model: expected an object";
+        QTest::newRow("string for number") << "{\"optim\": {\"lr\": \"1e-3\"}}" << "optim.lr: expected a number";
+        QTest::newRow("unknown preset") << "{\"preset\": \"huge\"}" << "unknown preset";
+        QTest::newRow("out of range") << "{\"task\": {\"n\": 1}}" << "task.n: must be in";
+    }
+    void fileErrors() {
+        QFETCH(QString, content);
+        QFETCH(QString, mentions);
+        QTemporaryDir dir;
+        const QString path = dir.filePath("cfg.json");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(content.toUtf8());
+        f.close();
+        auto c = loadConfigFile(path);
+        QVERIFY(!c.ok());
+        QVERIFY2(c.error().contains(path), qPrintable(c.error()));
+        QVERIFY2(c.error().contains(mentions), qPrintable(c.error()));
+    }
+    void fileStartsFromPreset() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("cfg.json");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"preset": "quick", "model": {"width": 96, "heads": 3}})");
+        f.close();
+        auto c = loadConfigFile(path);
+        QVERIFY2(c.ok(), qPrintable(c.error()));
+        QCOMPARE(c->model.width, 96);
+        QCOMPARE(c->model.heads, 3);
+        QCOMPARE(c->task.n, loadPreset("quick")->task.n);
+    }
+    void missingFile() {
+        auto c = loadConfigFile("/nonexistent/plateau.json");
+        QVERIFY(!c.ok());
+        QVERIFY(c.error().contains("/nonexistent/plateau.json"));
+    }
+};
+
+PLATEAU_TEST_MAIN(TestConfig)
+#include "tst_config.moc"

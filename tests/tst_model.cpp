@@ -1,0 +1,197 @@
+// The BERT encoder: parameter count, HF names, forward pass against PyTorch, attention capture,
+// and gradients against finite differences.
+#include <torch/torch.h>
+
+#include "model/bert_encoder.h"
+#include "test_main.h"
+
+#include <QFile>
+
+using namespace plateau;
+
+namespace {
+BertDims tinyDims() {
+    BertDims d;
+    d.width = 16;
+    d.heads = 2;
+    d.layers = 2;
+    d.ffn = 32;
+    d.maxPositions = 16;
+    return d;
+}
+c10::impl::GenericDict loadFixture() {
+    QFile f(PLATEAU_SOURCE_DIR "/tests/fixtures/forward_tiny.pt");
+    if (!f.open(QIODevice::ReadOnly)) qFatal("fixture missing");
+    const QByteArray bytes = f.readAll();
+    return torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toGenericDict();
+}
+}  // namespace
+
+class TestModel : public QObject {
+    Q_OBJECT
+private slots:
+    void paperParameterCount() {
+        BertDims paper;  // defaults are the paper's sizes
+        QCOMPARE(bertParameterCount(paper), std::int64_t(30284545));
+        BertEncoder model(paper);
+        QCOMPARE(model->parameterCount(), std::int64_t(30284545));
+    }
+    void countFormulaMatchesModules_data() {
+        QTest::addColumn<int>("width");
+        QTest::addColumn<int>("heads");
+        QTest::addColumn<int>("layers");
+        QTest::addColumn<int>("ffn");
+        QTest::newRow("quick") << 64 << 4 << 2 << 256;
+        QTest::newRow("odd") << 30 << 5 << 3 << 50;
+    }
+    void countFormulaMatchesModules() {
+        QFETCH(int, width);
+        QFETCH(int, heads);
+        QFETCH(int, layers);
+        QFETCH(int, ffn);
+        BertDims d;
+        d.width = width;
+        d.heads = heads;
+        d.layers = layers;
+        d.ffn = ffn;
+        BertEncoder model(d);
+        QCOMPARE(model->parameterCount(), bertParameterCount(d));
+    }
+    void huggingFaceNames() {
+        BertEncoder model(tinyDims());
+        QStringList names;
+        for (const auto& p : model->named_parameters()) names << QString::fromStdString(p.key());
+        for (const char* n : {"embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+                              "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias",
+                              "encoder.layer.0.attention.self.query.weight", "encoder.layer.1.attention.self.value.bias",
+                              "encoder.layer.0.attention.output.dense.weight",
+                              "encoder.layer.0.attention.output.LayerNorm.bias",
+                              "encoder.layer.1.intermediate.dense.weight", "encoder.layer.1.output.dense.bias",
+                              "encoder.layer.1.output.LayerNorm.weight", "read_out.weight", "read_out.bias"})
+            QVERIFY2(names.contains(n), n);
+        QCOMPARE(names.size(), 4 + 2 * 16 + 2);  // embeddings, 2 layers x 16, readout
+    }
+    void initialisation() {
+        torch::manual_seed(3);
+        BertDims d;
+        d.width = 256;
+        d.heads = 4;
+        d.layers = 1;
+        d.ffn = 512;
+        BertEncoder model(d);
+        auto w = model->layer(0).query->weight;
+        QVERIFY(std::fabs(w.std().item<double>() - 0.02) < 0.002);
+        QCOMPARE(model->layer(0).query->bias.abs().max().item<float>(), 0.0f);
+        QCOMPARE(model->layer(0).attnNorm->weight.min().item<float>(), 1.0f);
+        for (const auto& p : model->named_parameters())
+            if (p.key() == "embeddings.word_embeddings.weight")
+                QCOMPARE(p.value()[0].abs().max().item<float>(), 0.0f);  // MASK row
+        // Readout: PyTorch default, U(-1/sqrt(d), 1/sqrt(d)), not N(0, 0.02).
+        for (const auto& p : model->named_parameters())
+            if (p.key() == "read_out.weight") {
+                const double bound = 1.0 / std::sqrt(256.0);
+                QVERIFY(p.value().abs().max().item<double>() <= bound);
+                QVERIFY(p.value().std().item<double>() > 0.5 * bound / std::sqrt(3.0));
+            }
+    }
+    void matchesPyTorch() {
+        auto fx = loadFixture();
+        BertEncoder model(tinyDims());
+        {
+            torch::NoGradGuard g;
+            auto weights = fx.at("model").toGenericDict();
+            int copied = 0;
+            for (const auto& p : model->named_parameters()) {
+                QVERIFY2(weights.contains(p.key()), p.key().c_str());
+                p.value().copy_(weights.at(p.key()).toTensor());
+                ++copied;
+            }
+            QCOMPARE(copied, int(weights.size()));
+        }
+        const auto tokens = fx.at("tokens").toTensor();
+        ForwardOptions opts;
+        opts.attentions = true;
+        opts.hiddenStates = true;
+        torch::NoGradGuard g;
+        const ForwardOutput out = model->forward(tokens, opts);
+        const auto want = fx.at("output").toTensor();
+        QCOMPARE(out.output.sizes(), want.sizes());
+        const double err = (out.output - want).abs().max().item<double>();
+        QVERIFY2(err < 1e-5, qPrintable(QString("max |diff| %1").arg(err)));
+        QVERIFY(want.abs().max().item<double>() > 1e-2);  // the fixture is not trivially zero
+        const auto attn = torch::stack(out.attentions);
+        QVERIFY((attn - fx.at("attentions").toTensor()).abs().max().item<double>() < 1e-6);
+        const auto hidden = torch::stack(out.hiddenStates);
+        QVERIFY((hidden - fx.at("hidden_states").toTensor()).abs().max().item<double>() < 1e-5);
+    }
+    void attentionCapture() {
+        torch::manual_seed(5);
+        BertDims d = tinyDims();
+        d.heads = 4;
+        BertEncoder model(d);
+        const auto tokens = torch::randint(0, 2002, {3, 9}, torch::kInt64);
+        torch::NoGradGuard g;
+        ForwardOptions opts;
+        opts.attentions = true;
+        opts.hiddenStates = true;
+        const ForwardOutput full = model->forward(tokens, opts);
+        const ForwardOutput plain = model->forward(tokens);
+        QVERIFY(torch::equal(full.output, plain.output));  // capturing changes nothing
+        QVERIFY(plain.attentions.empty() && plain.hiddenStates.empty());
+        QCOMPARE(int(full.attentions.size()), d.layers);
+        QCOMPARE(int(full.hiddenStates.size()), d.layers + 1);
+        for (const auto& a : full.attentions) {
+            QCOMPARE(a.sizes().vec(), (std::vector<std::int64_t>{3, 4, 9, 9}));
+            QVERIFY((a.sum(-1) - 1).abs().max().item<double>() < 1e-5);
+            QVERIFY(a.min().item<float>() >= 0.0f);
+        }
+    }
+    void gradientsMatchFiniteDifferences() {
+        torch::manual_seed(11);
+        BertDims d = tinyDims();
+        d.width = 8;
+        d.ffn = 12;
+        BertEncoder model(d);
+        model->to(torch::kFloat64);
+        const auto tokens = torch::randint(1, 2002, {2, 4}, torch::kInt64);
+        tokens[0][1] = 0;
+        const auto target = torch::randn({2, 4}, torch::kFloat64);
+        auto lossOf = [&] { return torch::mse_loss(model->forward(tokens).output, target); };
+        model->zero_grad();
+        lossOf().backward();
+        const double h = 1e-6;
+        int checked = 0;
+        for (const auto& p : model->named_parameters()) {
+            auto w = p.value();
+            auto grad = w.grad();
+            auto flat = w.data().view({-1});
+            auto gflat = grad.view({-1});
+            // A few entries per tensor, including ones that matter (word rows of used tokens).
+            std::vector<std::int64_t> idx = {0, flat.numel() / 2, flat.numel() - 1};
+            if (p.key() == "embeddings.word_embeddings.weight") idx = {tokens[0][0].item<std::int64_t>() * d.width + 3};
+            for (std::int64_t i : idx) {
+                const double orig = flat[i].item<double>();
+                torch::NoGradGuard g;
+                flat[i] = orig + h;
+                const double lp = lossOf().item<double>();
+                flat[i] = orig - h;
+                const double lm = lossOf().item<double>();
+                flat[i] = orig;
+                const double numeric = (lp - lm) / (2 * h);
+                const double analytic = gflat[i].item<double>();
+                QVERIFY2(std::fabs(numeric - analytic) <= 1e-6 + 1e-4 * std::fabs(numeric),
+                         qPrintable(QString("%1[%2]: numeric %3 analytic %4").arg(p.key().c_str()).arg(i)
+                                        .arg(numeric).arg(analytic)));
+                ++checked;
+            }
+        }
+        QVERIFY(checked > 60);
+        // The MASK row gets no gradient (padding index).
+        for (const auto& p : model->named_parameters())
+            if (p.key() == "embeddings.word_embeddings.weight")
+                QCOMPARE(p.value().grad()[0].abs().max().item<double>(), 0.0);
+    }
+};
+
+PLATEAU_TEST_MAIN(TestModel)
+#include "tst_model.moc"

@@ -1,0 +1,251 @@
+// The run directory: config.json, SQLite metrics, checkpoints (round trip, resume continuity,
+// damaged files, Python interop).
+#include <torch/torch.h>
+
+#include "config.h"
+#include "run/checkpoint.h"
+#include "run/run_store.h"
+#include "test_main.h"
+#include "train/trainer.h"
+#include "train/training_session.h"
+
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+
+using namespace plateau;
+
+namespace {
+RunConfig smallConfig(qint64 steps) {
+    RunConfig c = loadPreset("tiny").value();
+    c.train.steps = steps;
+    c.train.evalEvery = 2;
+    c.train.checkpointEvery = 10;
+    c.train.threads = 2;
+    return c;
+}
+bool sameParameters(Trainer& a, Trainer& b) {
+    auto pa = a.model()->named_parameters(), pb = b.model()->named_parameters();
+    if (pa.size() != pb.size()) return false;
+    for (std::size_t i = 0; i < pa.size(); ++i)
+        if (pa[i].key() != pb[i].key() || !torch::equal(pa[i].value(), pb[i].value())) return false;
+    return true;
+}
+std::vector<StepMetrics> trainAll(const QString& dir, const RunConfig& c) {
+    auto s = TrainingSession::create(c, dir);
+    if (!s) qFatal("%s", qPrintable(s.error()));
+    TrainControl control;
+    if (Status st = s.value()->run(control); !st) qFatal("%s", qPrintable(st.error()));
+    return s.value()->store().readMetrics().value();
+}
+}  // namespace
+
+class TestRun : public QObject {
+    Q_OBJECT
+private slots:
+    void storeRoundTrip() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        auto store = RunStore::create(dir, smallConfig(5));
+        QVERIFY2(store.ok(), qPrintable(store.error()));
+        std::vector<StepMetrics> rows;
+        for (int i = 1; i <= 5; ++i) {
+            StepMetrics m;
+            m.step = i;
+            m.loss = 1.0 / i;
+            m.lossObs = 0.5 / i;
+            m.lossMask = 2.0 / i;
+            m.evalLoss = i % 2 ? kNoValue : 0.3;
+            m.stepMs = 10;
+            rows.push_back(m);
+        }
+        QVERIFY(store.value()->append(rows).ok());
+        auto back = store.value()->readMetrics();
+        QVERIFY(back.ok());
+        QCOMPARE(int(back->size()), 5);
+        QCOMPARE(back->at(2).loss, 1.0 / 3);
+        QVERIFY(std::isnan(back->at(0).evalLoss));
+        QCOMPARE(back->at(1).evalLoss, 0.3);
+        QVERIFY(store.value()->truncateAfter(3).ok());
+        QCOMPARE(int(store.value()->readMetrics()->size()), 3);
+        // config.json is the full resolved config with versions.
+        QFile f(dir + "/config.json");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject obj = QJsonDocument::fromJson(f.readAll()).object();
+        QVERIFY(obj.contains("versions"));
+        QCOMPARE(obj["train"].toObject()["seed"].toInt(), 1);
+        QCOMPARE(obj["model"].toObject()["width"].toInt(), 32);
+        // WAL mode.
+        store.value().reset();
+        auto reopened = RunStore::open(dir, true);
+        QVERIFY2(reopened.ok(), qPrintable(reopened.error()));
+        QCOMPARE(reopened.value()->config().toJson(), smallConfig(5).toJson());
+    }
+    void refusesToOverwriteARun() {
+        QTemporaryDir tmp;
+        QVERIFY(RunStore::create(tmp.path(), smallConfig(5)).ok());
+        auto again = RunStore::create(tmp.path(), smallConfig(5));
+        QVERIFY(!again.ok());
+        QVERIFY(again.error().contains("already holds a run"));
+    }
+    void badRunFolders() {
+        QTemporaryDir tmp;
+        auto missing = RunStore::open(tmp.filePath("nope"));
+        QVERIFY(!missing.ok() && missing.error().contains("nope"));
+        auto noConfig = RunStore::open(tmp.path());
+        QVERIFY(!noConfig.ok() && noConfig.error().contains("config.json"));
+        // Corrupt SQLite.
+        const QString dir = tmp.filePath("run");
+        RunStore::create(dir, smallConfig(5)).value().reset();
+        QFile::remove(dir + "/metrics.sqlite-wal");
+        QFile db(dir + "/metrics.sqlite");
+        QVERIFY(db.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        db.write(QByteArray(4096, 'x'));
+        db.close();
+        auto corrupt = RunStore::open(dir, true);
+        QVERIFY(!corrupt.ok());
+        QVERIFY2(corrupt.error().contains("metrics.sqlite"), qPrintable(corrupt.error()));
+        // Unwritable parent.
+        auto unwritable = RunStore::create("/proc/plateau-run", smallConfig(5));
+        QVERIFY(!unwritable.ok() && unwritable.error().contains("/proc/plateau-run"));
+    }
+    void checkpointRoundTrip() {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath("c.pt");
+        RunConfig c = smallConfig(100);
+        Trainer a(c);
+        for (int i = 0; i < 7; ++i) a.step();
+        QVERIFY(saveCheckpoint(a, path).ok());
+        Trainer b(c);  // fresh init: the checkpoint must overwrite parameters, Adam state, counters
+        QVERIFY(!sameParameters(a, b));
+        auto info = loadCheckpoint(b, path);
+        QVERIFY2(info.ok(), qPrintable(info.error()));
+        QCOMPARE(info->step, qint64(7));
+        QCOMPARE(b.stepsDone(), qint64(7));
+        QVERIFY(sameParameters(a, b));
+        QCOMPARE(b.optimizer().stepCount(), std::int64_t(7));
+        for (int i = 0; i < 3; ++i) {
+            const StepMetrics x = a.step(), y = b.step();
+            QCOMPARE(x.step, y.step);
+            QCOMPARE(x.loss, y.loss);
+            QCOMPARE(x.gradNorm, y.gradNorm);
+        }
+        QVERIFY(sameParameters(a, b));
+    }
+    void damagedCheckpoints() {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath("c.pt");
+        Trainer a(smallConfig(100));
+        a.step();
+        QVERIFY(saveCheckpoint(a, path).ok());
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray full = f.readAll();
+        f.close();
+        Trainer victim(smallConfig(100));
+        const auto before = victim.model()->named_parameters()[0].value().clone();
+        for (double frac : {0.0, 0.1, 0.5, 0.9, 0.999}) {
+            const QString cut = tmp.filePath(QString("cut%1.pt").arg(frac));
+            QFile out(cut);
+            QVERIFY(out.open(QIODevice::WriteOnly));
+            out.write(full.left(int(full.size() * frac)));
+            out.close();
+            auto r = loadCheckpoint(victim, cut);
+            QVERIFY2(!r.ok(), qPrintable(cut));
+            QVERIFY2(r.error().contains(cut), qPrintable(r.error()));
+        }
+        // A checkpoint of another model shape names the mismatching field.
+        RunConfig wide = smallConfig(100);
+        wide.model.width = 64;
+        Trainer w(wide);
+        const QString widePath = tmp.filePath("wide.pt");
+        QVERIFY(saveCheckpoint(w, widePath).ok());
+        auto r = loadCheckpoint(victim, widePath);
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error().contains("model.") && r.error().contains("shape"), qPrintable(r.error()));
+        QVERIFY(torch::equal(victim.model()->named_parameters()[0].value(), before));  // untouched
+        QCOMPARE(victim.stepsDone(), qint64(0));
+        auto missing = loadCheckpoint(victim, tmp.filePath("none.pt"));
+        QVERIFY(!missing.ok() && missing.error().contains("none.pt"));
+    }
+    void resumeContinuesTheTrajectory() {
+        QTemporaryDir tmp;
+        const RunConfig c = smallConfig(30);
+        const auto straight = trainAll(tmp.filePath("straight"), c);
+        QCOMPARE(int(straight.size()), 30);
+
+        // Stop after 17 steps (checkpoint every 10 plus the final one at 17), then resume.
+        {
+            auto s = TrainingSession::create(c, tmp.filePath("split"));
+            QVERIFY(s.ok());
+            TrainControl control;
+            SessionCallbacks cb;
+            cb.afterStep = [&](Trainer& t) { if (t.stepsDone() == 17) control.stop(); };
+            QVERIFY(s.value()->run(control, cb).ok());
+            QCOMPARE(s.value()->trainer().stepsDone(), qint64(17));
+        }
+        auto files = RunStore::open(tmp.filePath("split"), true).value()->checkpoints();
+        QCOMPARE(int(files.size()), 2);
+        QCOMPARE(files.back().step, qint64(17));
+        auto resumed = TrainingSession::resume(tmp.filePath("split"));
+        QVERIFY2(resumed.ok(), qPrintable(resumed.error()));
+        QCOMPARE(resumed.value()->trainer().stepsDone(), qint64(17));
+        TrainControl control;
+        QVERIFY(resumed.value()->run(control).ok());
+        const auto split = resumed.value()->store().readMetrics().value();
+        QCOMPARE(int(split.size()), 30);
+        for (int i = 0; i < 30; ++i) {
+            QCOMPARE(split[i].step, straight[i].step);
+            QCOMPARE(split[i].loss, straight[i].loss);
+            QCOMPARE(split[i].lossMask, straight[i].lossMask);
+            QCOMPARE(std::isnan(split[i].evalLoss), std::isnan(straight[i].evalLoss));
+            if (!std::isnan(split[i].evalLoss)) QCOMPARE(split[i].evalLoss, straight[i].evalLoss);
+        }
+        // Extending a finished run.
+        auto more = TrainingSession::resume(tmp.filePath("split"), 35);
+        QVERIFY(more.ok());
+        QVERIFY(more.value()->run(control).ok());
+        QCOMPARE(int(more.value()->store().readMetrics()->size()), 35);
+        QCOMPARE(RunStore::open(tmp.filePath("split"), true).value()->config().train.steps, qint64(35));
+    }
+    void resumeSkipsADamagedNewestCheckpoint() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        trainAll(dir, smallConfig(20));  // checkpoints at 10 and 20
+        QFile last(RunStore::open(dir, true).value()->checkpointPath(20));
+        QVERIFY(last.open(QIODevice::ReadWrite));
+        last.resize(100);
+        last.close();
+        auto resumed = TrainingSession::resume(dir, 25);
+        QVERIFY2(resumed.ok(), qPrintable(resumed.error()));
+        QCOMPARE(resumed.value()->trainer().stepsDone(), qint64(10));
+        QCOMPARE(int(resumed.value()->store().readMetrics()->size()), 10);  // later rows dropped
+    }
+    void pythonReadsCheckpoints() {
+        QTemporaryDir tmp;
+        RunConfig c = smallConfig(100);
+        Trainer t(c);
+        for (int i = 0; i < 5; ++i) t.step();
+        const QString ckpt = tmp.filePath("c.pt"), probe = tmp.filePath("probe.pt");
+        QVERIFY(saveCheckpoint(t, ckpt).ok());
+        const Batch b = t.task().sample(8, 3, DataStream::Probe, 0);
+        torch::NoGradGuard g;
+        c10::Dict<std::string, torch::Tensor> d;
+        d.insert("tokens", b.tokens);
+        d.insert("output", t.model()->forward(b.tokens).output);
+        const auto bytes = torch::pickle_save(c10::IValue(d));
+        QFile pf(probe);
+        QVERIFY(pf.open(QIODevice::WriteOnly));
+        pf.write(bytes.data(), qint64(bytes.size()));
+        pf.close();
+        QProcess py;
+        py.start("/usr/bin/python3", {PLATEAU_SOURCE_DIR "/tests/python/check_checkpoint.py", ckpt, probe});
+        QVERIFY2(py.waitForFinished(120000), "python did not finish");
+        const QString outText = QString::fromUtf8(py.readAllStandardOutput() + py.readAllStandardError());
+        QVERIFY2(py.exitStatus() == QProcess::NormalExit && py.exitCode() == 0, qPrintable(outText));
+        QVERIFY2(outText.startsWith("OK step=5"), qPrintable(outText));
+    }
+};
+
+PLATEAU_TEST_MAIN(TestRun)
+#include "tst_run.moc"
