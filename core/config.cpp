@@ -152,6 +152,14 @@ QStringList sectionNames() {
 
 }  // namespace
 
+double expectedSquare(const TaskConfig& t) {
+    // E[X_ij^2] = r * E[u^2] * E[v^2] for independent zero-mean factors.
+    double m2 = 1.0 / 3.0;                                // U[-1, 1]
+    if (t.distribution == "gaussian") m2 = 0.25;          // N(0, 0.5^2)
+    if (t.distribution == "laplace") m2 = 2 * 0.25 * 0.25;  // Laplace(0, b): 2 b^2
+    return t.rank * m2 * m2;
+}
+
 QStringList configKeys() {
     QStringList keys;
     for (const Field& f : fields()) keys << f.key;

@@ -70,6 +70,10 @@ struct RunConfig {
     QJsonObject toJson() const;
 };
 
+// E[X_ij^2] of the task's (unrounded) distribution: the loss of predicting 0 everywhere. The
+// copying plateau sits at p_mask times this.
+double expectedSquare(const TaskConfig& task);
+
 // Parses a JSON object over `base`; unknown keys and bad values are errors naming
 // `source` (a file name or "preset X") and the dotted field path.
 Result<RunConfig> configFromJson(const QJsonObject& obj, const QString& source,

@@ -2,6 +2,8 @@
 // forward pass uses direct references (no string lookups on the hot path).
 #include "model/bert_encoder.h"
 
+#include "model/fused_attention.h"
+
 #include <cmath>
 
 namespace plateau {
@@ -88,6 +90,15 @@ torch::Tensor BertEncoderImpl::attention(BertLayerRefs& l, const torch::Tensor& 
                                          torch::Tensor* probsOut) {
     const auto B = h.size(0), T = h.size(1);
     const int H = m_dims.heads, dh = m_dims.headDim();
+    if (m_fused && h.scalar_type() == torch::kFloat32) {
+        // One GEMM for Q, K and V; autograd splits the weight gradient back per matrix.
+        const auto w = torch::cat({l.query->weight, l.key->weight, l.value->weight}, 0);  // (3D, D)
+        const auto b = torch::cat({l.query->bias, l.key->bias, l.value->bias}, 0);
+        const auto qkv = torch::linear(h, w, b);  // (B, T, 3D)
+        auto outs = fusedSelfAttention(qkv, H);    // {(B, T, D), (B, H, T, T)}
+        if (probsOut) *probsOut = outs[1];
+        return outs[0];
+    }
     auto split = [&](const torch::Tensor& x) { return x.view({B, T, H, dh}).transpose(1, 2); };
     auto q = split(l.query(h));  // (B, H, T, dh)
     auto k = split(l.key(h));

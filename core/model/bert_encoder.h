@@ -47,6 +47,10 @@ public:
     ForwardOutput forward(const torch::Tensor& tokens, const ForwardOptions& opts = {});
 
     const BertDims& dims() const { return m_dims; }
+    // Fused kernel (default) or the plain LibTorch ops; both compute the same function. The
+    // plain path is always used for non-float32 parameters (e.g. float64 gradient checks).
+    void setFusedAttention(bool on) { m_fused = on; }
+    bool fusedAttention() const { return m_fused; }
     const BertLayerRefs& layer(int i) const { return m_layers.at(std::size_t(i)); }
     std::int64_t parameterCount() const;
 
@@ -58,6 +62,7 @@ private:
     torch::Tensor attention(BertLayerRefs& l, const torch::Tensor& h, torch::Tensor* probsOut);
 
     BertDims m_dims;
+    bool m_fused = true;
     torch::nn::Embedding m_wordEmb{nullptr}, m_posEmb{nullptr};
     torch::nn::LayerNorm m_embNorm{nullptr};
     std::vector<BertLayerRefs> m_layers;

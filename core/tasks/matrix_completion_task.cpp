@@ -15,13 +15,7 @@ double MatrixCompletionTask::drawFactor(CounterRng& rng) const {
     return rng.uniform(-1.0, 1.0);
 }
 
-double MatrixCompletionTask::expectedSquare() const {
-    // E[X_ij^2] = r * E[u^2] * E[v^2] for independent zero-mean factors.
-    double m2 = 1.0 / 3.0;                                   // U[-1,1]
-    if (m_cfg.distribution == "gaussian") m2 = 0.25;         // N(0, 0.5^2)
-    if (m_cfg.distribution == "laplace") m2 = 2 * 0.25 * 0.25;  // Laplace(0, b): 2 b^2
-    return m_cfg.rank * m2 * m2;
-}
+double MatrixCompletionTask::expectedSquare() const { return plateau::expectedSquare(m_cfg); }
 
 Batch MatrixCompletionTask::sample(int batchSize, std::uint64_t seed, DataStream stream,
                                    std::uint64_t step) const {

@@ -1,0 +1,58 @@
+// plateau: the GUI. `plateau [RUN_DIR] [--preset NAME | --config FILE] [--out DIR]` starts
+// training at once (default preset: quick) or resumes RUN_DIR.
+#include <torch/torch.h>  // before Qt
+
+#include "config.h"
+#include "main_window.h"
+#include "runtime_env.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDateTime>
+#include <QDir>
+#include <QMessageBox>
+#include <QStandardPaths>
+
+#include <cstdio>
+
+int main(int argc, char** argv) {
+    plateau::prepareProcess(argc, argv);
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("plateau");
+    QApplication::setOrganizationName("plateau");
+    QCommandLineParser parser;
+    parser.setApplicationDescription("Plateau: watch a transformer learn abruptly.");
+    parser.addHelpOption();
+    parser.addPositionalArgument("run", "run folder to resume (optional)");
+    parser.addOption({"preset", "preset to train (default: quick)", "name"});
+    parser.addOption({"config", "JSON config file to train", "file"});
+    parser.addOption({"out", "folder for the new run", "dir"});
+    parser.addOption({"set", "override a config field (repeatable)", "key=value"});
+    parser.process(app);
+
+    auto die = [](const QString& msg) {
+        std::fprintf(stderr, "plateau: %s\n", msg.toLocal8Bit().constData());
+        return 2;
+    };
+    plateau::MainWindow window;
+    if (!parser.positionalArguments().isEmpty()) {
+        window.resumeRun(parser.positionalArguments().first());
+    } else {
+        if (parser.isSet("preset") && parser.isSet("config")) return die("give --preset or --config, not both");
+        auto cfg = parser.isSet("config") ? plateau::loadConfigFile(parser.value("config"))
+                                          : plateau::loadPreset(parser.isSet("preset") ? parser.value("preset") : "quick");
+        if (!cfg) return die(cfg.error());
+        for (const QString& s : parser.values("set"))
+            if (auto st = plateau::applyOverride(cfg.value(), s); !st) return die(st.error());
+        if (auto st = plateau::validateConfig(cfg.value(), "config"); !st) return die(st.error());
+        QString out = parser.value("out");
+        if (out.isEmpty()) {
+            const QString base = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/runs";
+            out = base + "/" + (cfg->preset.isEmpty() ? QString("run") : cfg->preset) + "-" +
+                  QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
+        }
+        window.startRun(cfg.value(), out);
+    }
+    window.show();
+    return app.exec();
+}

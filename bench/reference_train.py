@@ -1,0 +1,49 @@
+"""Python (PyTorch) side of bench/train_speed.sh: the same model, data sizes, loss and Adam
+as plateau-cli, timed per step. Prints one JSON line: {"width":..., "median_ms":..., ...}.
+
+usage: /usr/bin/python3 bench/reference_train.py --width 64 --steps 20 [--warmup 3]
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
+from reference_bert import Bert, sample_batch  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--width", type=int, required=True)
+ap.add_argument("--heads", type=int, default=8)
+ap.add_argument("--layers", type=int, default=4)
+ap.add_argument("--n", type=int, default=7)
+ap.add_argument("--rank", type=int, default=2)
+ap.add_argument("--batch", type=int, default=256)
+ap.add_argument("--steps", type=int, default=20)
+ap.add_argument("--warmup", type=int, default=3)
+ap.add_argument("--threads", type=int, default=os.cpu_count())
+args = ap.parse_args()
+
+torch.set_num_threads(args.threads)
+torch.manual_seed(1)
+model = Bert(width=args.width, heads=args.heads, layers=args.layers, ffn=4 * args.width)
+opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+gen = torch.Generator().manual_seed(1)
+times = []
+for step in range(args.warmup + args.steps):
+    t0 = time.perf_counter()
+    tokens, target, mask = sample_batch(args.batch, args.n, args.rank, 0.3, gen)
+    opt.zero_grad(set_to_none=True)
+    out = model(tokens)
+    loss = torch.nn.functional.mse_loss(out, target)
+    loss.backward()
+    opt.step()
+    loss.item()
+    times.append((time.perf_counter() - t0) * 1000)
+timed = times[args.warmup:]
+print(json.dumps({"impl": "pytorch", "width": args.width, "median_ms": statistics.median(timed),
+                  "min_ms": min(timed), "steps": len(timed), "threads": torch.get_num_threads(),
+                  "torch": torch.__version__}))

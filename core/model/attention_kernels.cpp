@@ -1,0 +1,229 @@
+// Compiled twice (see core/CMakeLists.txt): PLATEAU_ATTN_NS is avx2 (with -mavx2 -mfma) or
+// baseline. The head dimension is a template parameter for the common sizes so the loops over
+// it unroll into whole vector registers; loops over the sequence are contiguous and vectorise.
+#include "model/attention_kernels.h"
+
+#include <cstring>
+#include <vector>
+
+#ifndef PLATEAU_ATTN_NS
+#error "define PLATEAU_ATTN_NS"
+#endif
+
+namespace plateau::attn::PLATEAU_ATTN_NS {
+namespace {
+
+// exp(x) for x <= 0 (softmax after subtracting the row max), vectorisable: x = n ln2 + r with
+// |r| <= ln2/2, e^r by its degree-7 Taylor polynomial (relative error < 1e-8, below float
+// precision), 2^n assembled in the exponent bits.
+inline float expNonPositive(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    const float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+    const float r = (x - n * 0.693145751953125f) - n * 1.42860682030941723e-6f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    const std::int32_t bits = (std::int32_t(n) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+constexpr std::int64_t kLane = 8;  // floats per AVX register; rows are padded to this
+inline std::int64_t padded(std::int64_t n) { return (n + kLane - 1) / kLane * kLane; }
+
+// out[0:W] = sum_c a[c] * M[c * ld + 0:W]. W is a compile-time multiple of 8 so all W/8
+// accumulators stay in registers and the FMAs are independent (not latency-bound).
+template <int W>
+inline void rowProductFixed(const float* __restrict a, const float* __restrict M, std::int64_t ld,
+                            std::int64_t dh, float* __restrict out) {
+    float acc[W] = {};
+    for (std::int64_t c = 0; c < dh; ++c) {
+        const float ac = a[c];
+        const float* __restrict m = M + c * ld;
+#pragma omp simd
+        for (int x = 0; x < W; ++x) acc[x] += ac * m[x];
+    }
+    for (int x = 0; x < W; ++x) out[x] = acc[x];
+}
+
+// Same for any padded width: blocks of 64 columns.
+inline void rowProduct(const float* __restrict a, const float* __restrict M, std::int64_t width,
+                       std::int64_t dh, float* __restrict out) {
+    std::int64_t j0 = 0;
+    for (; j0 + 64 <= width; j0 += 64) rowProductFixed<64>(a, M + j0, width, dh, out + j0);
+    switch ((width - j0) / kLane) {
+    case 1: return rowProductFixed<8>(a, M + j0, width, dh, out + j0);
+    case 2: return rowProductFixed<16>(a, M + j0, width, dh, out + j0);
+    case 3: return rowProductFixed<24>(a, M + j0, width, dh, out + j0);
+    case 4: return rowProductFixed<32>(a, M + j0, width, dh, out + j0);
+    case 5: return rowProductFixed<40>(a, M + j0, width, dh, out + j0);
+    case 6: return rowProductFixed<48>(a, M + j0, width, dh, out + j0);
+    case 7: return rowProductFixed<56>(a, M + j0, width, dh, out + j0);
+    default: return;
+    }
+}
+
+// out[0:dh] = sum_{j < n} w[j * ws] * R[j * dh + 0:dh]. For short rows the sum is split over
+// U interleaved partial accumulators so consecutive FMAs do not wait on each other.
+template <int DH>
+inline void weightedRowSum(const float* __restrict w, std::int64_t ws, const float* __restrict R,
+                           std::int64_t n, std::int64_t dhRuntime, float* __restrict out) {
+    constexpr int U = DH > 0 && DH < 32 ? 32 / DH : 1;
+    constexpr int L = DH > 0 ? DH : 1024;
+    const std::int64_t dh = DH > 0 ? DH : dhRuntime;
+    float acc[U][L];
+    for (int u = 0; u < U; ++u)
+        for (std::int64_t c = 0; c < dh; ++c) acc[u][c] = 0.0f;
+    std::int64_t j = 0;
+    for (; j + U <= n; j += U)
+        for (int u = 0; u < U; ++u) {
+            const float wj = w[(j + u) * ws];
+            const float* __restrict r = R + (j + u) * dh;
+#pragma omp simd
+            for (std::int64_t c = 0; c < dh; ++c) acc[u][c] += wj * r[c];
+        }
+    for (; j < n; ++j) {
+        const float wj = w[j * ws];
+        const float* __restrict r = R + j * dh;
+#pragma omp simd
+        for (std::int64_t c = 0; c < dh; ++c) acc[0][c] += wj * r[c];
+    }
+    for (std::int64_t c = 0; c < dh; ++c) {
+        float total = acc[0][c];
+        for (int u = 1; u < U; ++u) total += acc[u][c];
+        out[c] = total;
+    }
+}
+
+// Loads head h of sequence b: Q scaled into q (T, dh); K into k (T, dh) and/or kt (dh, Tp,
+// zero-padded); V into v (T, dh) and/or vt (dh, Tp). Null targets are skipped.
+inline void gatherHead(const Shape& s, const float* __restrict src, std::int64_t ho, std::int64_t Tp,
+                       float* q, float* k, float* kt, float* v, float* vt) {
+    const std::int64_t T = s.T, D = s.D, dh = s.dh;
+    for (std::int64_t t = 0; t < T; ++t) {
+        const float* row = src + t * 3 * D;
+        for (std::int64_t c = 0; c < dh; ++c) {
+            q[t * dh + c] = row[ho + c] * s.scale;
+            const float kv = row[D + ho + c], vv = row[2 * D + ho + c];
+            if (k) k[t * dh + c] = kv;
+            if (kt) kt[c * Tp + t] = kv;
+            if (v) v[t * dh + c] = vv;
+            if (vt) vt[c * Tp + t] = vv;
+        }
+    }
+}
+
+// DH > 0: compile-time head dim; DH == 0: runtime s.dh.
+template <int DH>
+void forwardImpl(const Shape& s, const float* __restrict qkv, float* __restrict probs,
+                 float* __restrict out, std::int64_t begin, std::int64_t end) {
+    const std::int64_t T = s.T, D = s.D, dh = DH > 0 ? DH : s.dh, Tp = padded(T);
+    std::vector<float> buf(std::size_t(2 * T * dh + dh * Tp + Tp), 0.0f);
+    float* q = buf.data();        // (T, dh), scaled
+    float* v = q + T * dh;        // (T, dh)
+    float* kt = v + T * dh;       // (dh, Tp), padding stays zero
+    float* row = kt + dh * Tp;    // (Tp) scores of one query
+    for (std::int64_t bh = begin; bh < end; ++bh) {
+        const std::int64_t b = bh / s.H, ho = (bh % s.H) * dh;
+        gatherHead(s, qkv + b * T * 3 * D, ho, Tp, q, nullptr, kt, v, nullptr);
+        float* __restrict P = probs + bh * T * T;
+        for (std::int64_t i = 0; i < T; ++i) {
+            rowProduct(q + i * dh, kt, Tp, dh, row);  // scores of query i
+            float mx = row[0];
+#pragma omp simd reduction(max : mx)
+            for (std::int64_t j = 0; j < T; ++j) mx = row[j] > mx ? row[j] : mx;
+            float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+            for (std::int64_t j = 0; j < T; ++j) {
+                const float e = expNonPositive(row[j] - mx);
+                row[j] = e;
+                sum += e;
+            }
+            const float inv = 1.0f / sum;
+            float* __restrict p = P + i * T;
+#pragma omp simd
+            for (std::int64_t j = 0; j < T; ++j) p[j] = row[j] * inv;
+            weightedRowSum<DH>(p, 1, v, T, dh, out + (b * T + i) * D + ho);  // O[i] = P[i] V
+        }
+    }
+}
+
+template <int DH>
+void backwardImpl(const Shape& s, const float* __restrict qkv, const float* __restrict probs,
+                  const float* __restrict gradOut, float* __restrict gradQkv, std::int64_t begin,
+                  std::int64_t end) {
+    const std::int64_t T = s.T, D = s.D, dh = DH > 0 ? DH : s.dh, Tp = padded(T), n = T * dh;
+    std::vector<float> buf(std::size_t(4 * n + dh * Tp + T * Tp), 0.0f);
+    float* q = buf.data();     // (T, dh) scaled
+    float* k = q + n;          // (T, dh)
+    float* go = k + n;         // (T, dh)
+    float* tmp = go + n;       // (T, dh) scratch for dK / dV rows
+    float* vt = tmp + n;       // (dh, Tp), padding zero
+    float* dS = vt + dh * Tp;  // (T, Tp)
+    for (std::int64_t bh = begin; bh < end; ++bh) {
+        const std::int64_t b = bh / s.H, ho = (bh % s.H) * dh;
+        gatherHead(s, qkv + b * T * 3 * D, ho, Tp, q, k, nullptr, nullptr, vt);
+        for (std::int64_t t = 0; t < T; ++t)
+            std::memcpy(go + t * dh, gradOut + (b * T + t) * D + ho, sizeof(float) * std::size_t(dh));
+        const float* __restrict P = probs + bh * T * T;
+        // dS[i] = P[i] * (dP[i] - <dP[i], P[i]>) with dP[i] = dO[i] V^T.
+        for (std::int64_t i = 0; i < T; ++i) {
+            float* __restrict ds = dS + i * Tp;
+            const float* __restrict p = P + i * T;
+            rowProduct(go + i * dh, vt, Tp, dh, ds);
+            float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+            for (std::int64_t j = 0; j < T; ++j) dot += ds[j] * p[j];
+#pragma omp simd
+            for (std::int64_t j = 0; j < T; ++j) ds[j] = p[j] * (ds[j] - dot);
+        }
+        float* gB = gradQkv + b * T * 3 * D;
+        for (std::int64_t i = 0; i < T; ++i) {  // dQ[i] = scale * dS[i] K (rows of dS)
+            float* dq = gB + i * 3 * D + ho;
+            weightedRowSum<DH>(dS + i * Tp, 1, k, T, dh, dq);
+            for (std::int64_t c = 0; c < dh; ++c) dq[c] *= s.scale;
+        }
+        for (std::int64_t j = 0; j < T; ++j) {  // dK[j] = dS[:, j]^T (scale Q); dV[j] = P[:, j]^T dO
+            weightedRowSum<DH>(dS + j, Tp, q, T, dh, tmp);
+            std::memcpy(gB + j * 3 * D + D + ho, tmp, sizeof(float) * std::size_t(dh));
+            weightedRowSum<DH>(P + j, T, go, T, dh, tmp);
+            std::memcpy(gB + j * 3 * D + 2 * D + ho, tmp, sizeof(float) * std::size_t(dh));
+        }
+    }
+}
+
+}  // namespace
+
+void forward(const Shape& s, const float* qkv, float* probs, float* out, std::int64_t begin,
+             std::int64_t end) {
+    switch (s.dh) {
+    case 8: return forwardImpl<8>(s, qkv, probs, out, begin, end);
+    case 16: return forwardImpl<16>(s, qkv, probs, out, begin, end);
+    case 32: return forwardImpl<32>(s, qkv, probs, out, begin, end);
+    case 64: return forwardImpl<64>(s, qkv, probs, out, begin, end);
+    case 96: return forwardImpl<96>(s, qkv, probs, out, begin, end);
+    case 128: return forwardImpl<128>(s, qkv, probs, out, begin, end);
+    default: return forwardImpl<0>(s, qkv, probs, out, begin, end);
+    }
+}
+
+void backward(const Shape& s, const float* qkv, const float* probs, const float* gradOut,
+              float* gradQkv, std::int64_t begin, std::int64_t end) {
+    switch (s.dh) {
+    case 8: return backwardImpl<8>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    case 16: return backwardImpl<16>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    case 32: return backwardImpl<32>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    case 64: return backwardImpl<64>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    case 96: return backwardImpl<96>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    case 128: return backwardImpl<128>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    default: return backwardImpl<0>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    }
+}
+
+}  // namespace plateau::attn::PLATEAU_ATTN_NS
