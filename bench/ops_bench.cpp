@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "config.h"
+#include "model/fast_linear.h"
 #include "model/fused_attention.h"
 #include "runtime_env.h"
 #include "train/trainer.h"
@@ -51,6 +52,32 @@ int main(int argc, char** argv) {
     }, reps);
     std::printf("attention fwd+bwd, one layer: fused %.2f ms, plain %.2f ms (%.2fx)\n", fused, plain, plain / fused);
 
+    {
+        const int ffn = 4 * width;
+        auto x = torch::randn({batch, T, ffn}).requires_grad_();
+        auto g = torch::randn({batch, T, ffn});
+        std::printf("gelu fwd+bwd (%d x %d): %.2f ms\n", batch * T, ffn, timeMs([&] { torch::gelu(x).backward(g); }, reps));
+        auto h = torch::randn({batch, T, width}).requires_grad_();
+        auto r = torch::randn({batch, T, width});
+        auto w = torch::ones({width}).requires_grad_(), bias = torch::zeros({width}).requires_grad_();
+        std::printf("residual+layernorm fwd+bwd: %.2f ms\n", timeMs([&] {
+            torch::layer_norm(h + r, {width}, w, bias, 1e-12).backward(torch::ones_like(r)); }, reps));
+        auto W1 = torch::randn({ffn, width}).requires_grad_(), W2 = torch::randn({width, ffn}).requires_grad_();
+        auto Wqkv = torch::randn({3 * width, width}).requires_grad_(), Wo = torch::randn({width, width}).requires_grad_();
+        auto bq = torch::zeros({3 * width}).requires_grad_(), bo = torch::zeros({width}).requires_grad_();
+        auto b1 = torch::zeros({ffn}).requires_grad_(), b2 = torch::zeros({width}).requires_grad_();
+        for (bool dnn : {false, true}) {
+            auto lin = [&](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+                return dnn ? fastLinear(x, w, b) : torch::linear(x, w, b);
+            };
+            auto gq = torch::randn({batch, T, 3 * width}), gw = torch::randn({batch, T, width});
+            std::printf("linears of one layer fwd+bwd (qkv, o, ffn up+down), %s: %.2f ms\n", dnn ? "oneDNN" : "BLAS",
+                        timeMs([&] {
+                            torch::autograd::backward({lin(h, Wqkv, bq), lin(h, Wo, bo), lin(lin(h, W1, b1), W2, b2)},
+                                                      {gq, gw, gw});
+                        }, reps));
+        }
+    }
     RunConfig cfg = loadPreset("paper").value();
     cfg.task.n = n;
     cfg.task.batchSize = batch;
@@ -59,11 +86,15 @@ int main(int argc, char** argv) {
     cfg.model.layers = layers;
     cfg.model.heads = heads;
     cfg.train.evalEvery = 0;
-    for (bool on : {true, false}) {
+    const std::vector<std::pair<const char*, KernelOptions>> variants = {
+        {"all fast kernels", KernelOptions{}},
+        {"no oneDNN linears", KernelOptions{true, false}},
+        {"no fused attention", KernelOptions{false, true}},
+        {"plain LibTorch ops", KernelOptions::plain()}};
+    for (const auto& [name, k] : variants) {
         Trainer t(cfg);
-        t.model()->setFusedAttention(on);
-        const double step = timeMs([&] { t.step(); }, reps);
-        std::printf("training step (%s attention): %.1f ms\n", on ? "fused" : "plain", step);
+        t.model()->setKernels(k);
+        std::printf("training step, %-20s %.1f ms\n", name, timeMs([&] { t.step(); }, reps));
     }
     return 0;
 }

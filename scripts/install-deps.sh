@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git
   qt6-base-dev qt6-svg-dev libqt6sql6-sqlite libgl-dev
-  libtorch-dev libeigen3-dev
+  libtorch-dev libeigen3-dev libdnnl-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
   libopenblas0-openmp libtcmalloc-minimal4
   python3-torch

@@ -146,7 +146,7 @@ private slots:
             QVERIFY(a.min().item<float>() >= 0.0f);
         }
     }
-    void fusedAttentionMatchesPlainOps_data() {
+    void fastKernelsMatchPlainOps_data() {
         QTest::addColumn<int>("width");
         QTest::addColumn<int>("heads");
         QTest::addColumn<int>("n");
@@ -156,8 +156,8 @@ private slots:
         QTest::newRow("dh96 T49 (paper head)") << 192 << 2 << 7;
         QTest::newRow("dh8 T81 (>64 columns)") << 32 << 4 << 9;
     }
-    void fusedAttentionMatchesPlainOps() {
-        // The fused kernel and LibTorch's ops must give the same outputs, attention and gradients.
+    void fastKernelsMatchPlainOps() {
+        // The fast kernels and LibTorch's ops must give the same outputs, attention and gradients.
         QFETCH(int, width);
         QFETCH(int, heads);
         QFETCH(int, n);
@@ -170,8 +170,8 @@ private slots:
         BertEncoder model(d);
         const auto tokens = torch::randint(0, 2002, {5, n * n}, torch::kInt64);
         const auto target = torch::randn({5, n * n});
-        auto run = [&](bool fused, std::vector<torch::Tensor>& grads, torch::Tensor& attn) {
-            model->setFusedAttention(fused);
+        auto run = [&](bool fast, std::vector<torch::Tensor>& grads, torch::Tensor& attn) {
+            model->setKernels(fast ? KernelOptions{} : KernelOptions::plain());
             model->zero_grad();
             ForwardOptions o;
             o.attentions = true;

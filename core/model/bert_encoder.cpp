@@ -2,6 +2,7 @@
 // forward pass uses direct references (no string lookups on the hot path).
 #include "model/bert_encoder.h"
 
+#include "model/fast_linear.h"
 #include "model/fused_attention.h"
 
 #include <cmath>
@@ -90,11 +91,11 @@ torch::Tensor BertEncoderImpl::attention(BertLayerRefs& l, const torch::Tensor& 
                                          torch::Tensor* probsOut) {
     const auto B = h.size(0), T = h.size(1);
     const int H = m_dims.heads, dh = m_dims.headDim();
-    if (m_fused && h.scalar_type() == torch::kFloat32) {
+    if (m_kernels.fusedAttention && h.scalar_type() == torch::kFloat32) {
         // One GEMM for Q, K and V; autograd splits the weight gradient back per matrix.
         const auto w = torch::cat({l.query->weight, l.key->weight, l.value->weight}, 0);  // (3D, D)
         const auto b = torch::cat({l.query->bias, l.key->bias, l.value->bias}, 0);
-        const auto qkv = torch::linear(h, w, b);  // (B, T, 3D)
+        const auto qkv = m_kernels.oneDnnLinear ? fastLinear(h, w, b) : torch::linear(h, w, b);  // (B, T, 3D)
         auto outs = fusedSelfAttention(qkv, H);    // {(B, T, D), (B, H, T, T)}
         if (probsOut) *probsOut = outs[1];
         return outs[0];
@@ -110,6 +111,10 @@ torch::Tensor BertEncoderImpl::attention(BertLayerRefs& l, const torch::Tensor& 
     return ctx.transpose(1, 2).reshape({B, T, m_dims.width});
 }
 
+torch::Tensor BertEncoderImpl::linear(torch::nn::Linear& l, const torch::Tensor& x) {
+    return m_kernels.oneDnnLinear ? fastLinear(x, l->weight, l->bias) : l(x);
+}
+
 ForwardOutput BertEncoderImpl::forward(const torch::Tensor& tokens, const ForwardOptions& opts) {
     const auto T = tokens.size(1);
     TORCH_CHECK(T <= m_dims.maxPositions, "sequence longer than max positions");
@@ -120,8 +125,8 @@ ForwardOutput BertEncoderImpl::forward(const torch::Tensor& tokens, const Forwar
     for (auto& l : m_layers) {
         torch::Tensor probs;
         auto a = attention(l, h, opts.attentions ? &probs : nullptr);
-        h = l.attnNorm(h + l.attnOut(a));
-        h = l.outNorm(h + l.output(torch::gelu(l.intermediate(h))));
+        h = l.attnNorm(h + linear(l.attnOut, a));
+        h = l.outNorm(h + linear(l.output, torch::gelu(linear(l.intermediate, h))));
         if (opts.attentions) out.attentions.push_back(probs);
         if (opts.hiddenStates) out.hiddenStates.push_back(h);
     }

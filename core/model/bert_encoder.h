@@ -20,6 +20,12 @@ struct BertDims {
     int headDim() const { return width / heads; }
 };
 
+struct KernelOptions {
+    bool fusedAttention = true;  // model/fused_attention.h (and one GEMM for Q, K, V)
+    bool oneDnnLinear = true;    // model/fast_linear.h
+    static KernelOptions plain() { return {false, false}; }
+};
+
 struct ForwardOptions {
     bool attentions = false;    // keep every layer's attention probabilities
     bool hiddenStates = false;  // keep the embedding output and every layer's output
@@ -47,10 +53,10 @@ public:
     ForwardOutput forward(const torch::Tensor& tokens, const ForwardOptions& opts = {});
 
     const BertDims& dims() const { return m_dims; }
-    // Fused kernel (default) or the plain LibTorch ops; both compute the same function. The
-    // plain path is always used for non-float32 parameters (e.g. float64 gradient checks).
-    void setFusedAttention(bool on) { m_fused = on; }
-    bool fusedAttention() const { return m_fused; }
+    // Fast kernels (all on by default) or plain LibTorch ops; both compute the same function.
+    // Plain ops are always used for non-float32 parameters (float64 gradient checks).
+    void setKernels(const KernelOptions& k) { m_kernels = k; }
+    const KernelOptions& kernels() const { return m_kernels; }
     const BertLayerRefs& layer(int i) const { return m_layers.at(std::size_t(i)); }
     std::int64_t parameterCount() const;
 
@@ -60,9 +66,10 @@ public:
 
 private:
     torch::Tensor attention(BertLayerRefs& l, const torch::Tensor& h, torch::Tensor* probsOut);
+    torch::Tensor linear(torch::nn::Linear& l, const torch::Tensor& x);
 
     BertDims m_dims;
-    bool m_fused = true;
+    KernelOptions m_kernels;
     torch::nn::Embedding m_wordEmb{nullptr}, m_posEmb{nullptr};
     torch::nn::LayerNorm m_embNorm{nullptr};
     std::vector<BertLayerRefs> m_layers;

@@ -4,7 +4,7 @@
 // live in attention_kernels.cpp (built for AVX2+FMA and for baseline x86-64, chosen at run time).
 #include "model/fused_attention.h"
 
-#include "model/attention_kernels.h"
+#include "model/cpu_kernels.h"
 
 #include <ATen/Parallel.h>
 
@@ -12,23 +12,6 @@
 
 namespace plateau {
 namespace {
-
-struct Kernels {
-    attn::ForwardFn forward;
-    attn::BackwardFn backward;
-};
-
-const Kernels& kernels() {
-    static const Kernels k = [] {
-#if defined(__x86_64__) && defined(__GNUC__)
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-            return Kernels{attn::avx2::forward, attn::avx2::backward};
-#endif
-        return Kernels{attn::baseline::forward, attn::baseline::backward};
-    }();
-    return k;
-}
 
 attn::Shape shapeOf(const torch::Tensor& qkv, int64_t heads) {
     attn::Shape d;
@@ -55,7 +38,7 @@ public:
         const float* src = qkv.data_ptr<float>();
         float* o = out.data_ptr<float>();
         float* p = probs.data_ptr<float>();
-        const auto fn = kernels().forward;
+        const auto fn = attn::kernels().forward;
         at::parallel_for(0, B * d.H, grainOf(d), [&](int64_t begin, int64_t end) {
             fn(d, src, p, o, begin, end);
         });
@@ -78,7 +61,7 @@ public:
         const float* go = gout.data_ptr<float>();
         const float* p = probs.data_ptr<float>();
         float* g = gqkv.data_ptr<float>();
-        const auto fn = kernels().backward;
+        const auto fn = attn::kernels().backward;
         at::parallel_for(0, B * d.H, grainOf(d), [&](int64_t begin, int64_t end) {
             fn(d, src, p, go, g, begin, end);
         });

@@ -1,0 +1,60 @@
+#include "model/fast_linear.h"
+
+#include <oneapi/dnnl/dnnl.h>
+
+namespace plateau {
+namespace {
+
+// C (M, N) = alpha op(A) op(B) + beta C, all row-major.
+void sgemm(char ta, char tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+    const dnnl_status_t st = dnnl_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    TORCH_CHECK(st == dnnl_success, "dnnl_sgemm failed with status ", int(st));
+}
+
+class OneDnnLinearFn : public torch::autograd::Function<OneDnnLinearFn> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& xIn,
+                                 const torch::Tensor& weightIn, const torch::Tensor& bias) {
+        const int64_t in = weightIn.size(1), out = weightIn.size(0);
+        const torch::Tensor x = xIn.reshape({-1, in}).contiguous();  // (N, in)
+        const torch::Tensor w = weightIn.contiguous();               // (out, in)
+        const int64_t rows = x.size(0);
+        torch::Tensor y = bias.expand({rows, out}).contiguous();     // bias, then += x W^T
+        sgemm('N', 'T', rows, out, in, x.data_ptr<float>(), in, w.data_ptr<float>(), in, 1.0f,
+              y.data_ptr<float>(), out);
+        ctx->save_for_backward({x, w});
+        auto sizes = xIn.sizes().vec();
+        sizes.back() = out;
+        return y.view(sizes);
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor& x = saved[0];  // (N, in)
+        const torch::Tensor& w = saved[1];  // (out, in)
+        const int64_t rows = x.size(0), in = w.size(1), out = w.size(0);
+        auto inSizes = grads[0].sizes().vec();
+        inSizes.back() = in;
+        const torch::Tensor g = grads[0].reshape({rows, out}).contiguous();
+        auto gx = torch::empty({rows, in}, x.options());
+        auto gw = torch::empty({out, in}, w.options());
+        sgemm('N', 'N', rows, in, out, g.data_ptr<float>(), out, w.data_ptr<float>(), in, 0.0f,
+              gx.data_ptr<float>(), in);  // dX = dY W
+        sgemm('T', 'N', out, in, rows, g.data_ptr<float>(), out, x.data_ptr<float>(), in, 0.0f,
+              gw.data_ptr<float>(), in);  // dW = dY^T X
+        return {gx.view(inSizes), gw, g.sum(0)};
+    }
+};
+
+}  // namespace
+
+torch::Tensor fastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+    if (x.scalar_type() != torch::kFloat32 || weight.scalar_type() != torch::kFloat32 ||
+        !bias.defined() || x.numel() == 0)
+        return torch::linear(x, weight, bias);
+    return OneDnnLinearFn::apply(x, weight, bias);
+}
+
+}  // namespace plateau
