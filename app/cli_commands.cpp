@@ -232,11 +232,11 @@ int metrics(const QStringList& args) {
     auto rows = store.value()->readMetrics();
     if (!rows) return fail(rows.error());
     auto f = [](double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 9); };
-    out() << "step,time_s,loss,loss_obs,loss_mask,mean_abs_mask_out,eval_loss,lr,grad_norm,step_ms\n";
+    out() << "step,time_s,loss,loss_obs,loss_mask,mean_abs_mask_out,eval_loss,lr,grad_norm,step_ms,steps_per_s\n";
     for (const StepMetrics& m : rows.value())
         out() << m.step << ',' << f(m.timeS) << ',' << f(m.loss) << ',' << f(m.lossObs) << ','
               << f(m.lossMask) << ',' << f(m.meanAbsMaskOut) << ',' << f(m.evalLoss) << ',' << f(m.lr)
-              << ',' << f(m.gradNorm) << ',' << f(m.stepMs) << '\n';
+              << ',' << f(m.gradNorm) << ',' << f(m.stepMs) << ',' << f(m.stepsPerSec()) << '\n';
     out().flush();
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "main_window.h"
 #include "runtime_env.h"
+#include "unix_signals.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
         }
         window.startRun(cfg.value(), out);
     }
+    plateau::callOnTerminationSignals(&window, [&window] { window.close(); });
     window.show();
     return app.exec();
 }
