@@ -2,6 +2,7 @@
 
 #include "cli_commands.h"
 
+#include "analysis/drop_detector.h"
 #include "config.h"
 #include "model/bert_encoder.h"
 #include "run/run_store.h"
@@ -9,6 +10,7 @@
 #include "train/trainer.h"
 #include "train/training_session.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
 
@@ -41,6 +43,7 @@ const char* kUsage =
     "  plateau-cli train --resume DIR [--steps N]\n"
     "  plateau-cli describe (--preset NAME | --config FILE) [--set key=value ...]\n"
     "  plateau-cli metrics DIR --csv\n"
+    "  plateau-cli info DIR\n"
     "  plateau-cli presets\n";
 
 // Minimal option reader: --name value pairs and repeated --set.
@@ -241,6 +244,71 @@ int metrics(const QStringList& args) {
     return 0;
 }
 
+// Median of the last `count` finite values of a column.
+double tailMedian(const std::vector<StepMetrics>& rows, double StepMetrics::*field, std::size_t count) {
+    std::vector<double> v;
+    for (auto it = rows.rbegin(); it != rows.rend() && v.size() < count; ++it)
+        if (std::isfinite((*it).*field)) v.push_back((*it).*field);
+    if (v.empty()) return NAN;
+    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+int info(const QStringList& args) {
+    auto o = parse(args, {}, {});
+    if (!o) return fail(o.error());
+    if (o->positional.size() != 1) return fail("info: expected one run folder");
+    auto store = RunStore::open(o->positional.first(), true);
+    if (!store) return fail(store.error());
+    auto rowsR = store.value()->readMetrics();
+    if (!rowsR) return fail(rowsR.error());
+    const std::vector<StepMetrics>& rows = rowsR.value();
+    const RunConfig& cfg = store.value()->config();
+    std::vector<qint64> steps;
+    std::vector<double> losses;
+    for (const StepMetrics& m : rows) {
+        steps.push_back(m.step);
+        losses.push_back(m.loss);
+    }
+    const DropDetection det = detectDrops(steps, losses);
+    auto timeAt = [&](qint64 step) {
+        auto it = std::lower_bound(rows.begin(), rows.end(), step,
+                                   [](const StepMetrics& m, qint64 s) { return m.step < s; });
+        return it == rows.end() ? NAN : it->timeS;
+    };
+    QJsonObject detection = det.toJson();
+    QJsonArray drops;
+    for (int i = 0; i < int(det.drops.size()); ++i) {
+        QJsonObject d = detection["drops"].toArray()[i].toObject();
+        d["onset_time_s"] = timeAt(det.drops[std::size_t(i)].onsetStep);
+        d["end_time_s"] = timeAt(det.drops[std::size_t(i)].endStep);
+        d["plateau_start_time_s"] = timeAt(det.drops[std::size_t(i)].plateau.startStep);
+        drops.append(d);
+    }
+    detection["drops"] = drops;
+    const double ex2 = expectedSquare(cfg.task);
+    const std::size_t tail = std::max<std::size_t>(1, std::min<std::size_t>(200, rows.size() / 20));
+    auto num = [](double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); };
+    QJsonObject summary{
+        {"run", store.value()->dir()},
+        {"preset", cfg.preset},
+        {"steps_done", rows.empty() ? 0.0 : double(rows.back().step)},
+        {"steps_planned", double(cfg.train.steps)},
+        {"train_seconds", rows.empty() ? 0.0 : rows.back().timeS},
+        {"median_step_ms", num(tailMedian(rows, &StepMetrics::stepMs, rows.size()))},
+        {"expected_square", ex2},
+        {"copying_level", cfg.task.pMask * ex2},
+        {"final_loss", num(tailMedian(rows, &StepMetrics::loss, tail))},
+        {"final_loss_obs", num(tailMedian(rows, &StepMetrics::lossObs, tail))},
+        {"final_loss_mask", num(tailMedian(rows, &StepMetrics::lossMask, tail))},
+        {"final_loss_mask_over_expected_square", num(tailMedian(rows, &StepMetrics::lossMask, tail) / ex2)},
+        {"final_eval_loss", num(tailMedian(rows, &StepMetrics::evalLoss, tail))},
+        {"checkpoints", int(store.value()->checkpoints().size())}};
+    QJsonObject root{{"summary", summary}, {"detection", detection}, {"config", cfg.toJson()}};
+    out() << QJsonDocument(root).toJson(QJsonDocument::Indented);
+    return 0;
+}
+
 }  // namespace
 
 int dispatch(const QStringList& args) {
@@ -253,6 +321,7 @@ int dispatch(const QStringList& args) {
     if (cmd == "train") return train(rest);
     if (cmd == "describe") return describe(rest);
     if (cmd == "metrics") return metrics(rest);
+    if (cmd == "info") return info(rest);
     if (cmd == "presets") {
         for (const QString& p : presetNames()) {
             auto c = loadPreset(p);

@@ -1,0 +1,136 @@
+// The plateau / drop detector on synthetic curves with known answers: flat, slow decays, a noisy
+// plateau then a step, two drops, spikes; offline and online.
+#include "analysis/drop_detector.h"
+#include "test_main.h"
+
+#include <cmath>
+#include <random>
+
+using namespace plateau;
+
+namespace {
+struct Curve {
+    std::vector<qint64> steps;
+    std::vector<double> loss;
+};
+// level(t) with multiplicative log-normal noise of `noise` decades (sd), fixed seed.
+template <class F>
+Curve make(int n, F level, double noise, unsigned seed = 7) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> g(0.0, noise);
+    Curve c;
+    for (int t = 1; t <= n; ++t) {
+        c.steps.push_back(t);
+        c.loss.push_back(level(double(t)) * std::pow(10.0, g(rng)));
+    }
+    return c;
+}
+// A smooth step from a to b centred at t0 with width w (logistic in log space).
+double stepLevel(double t, double a, double b, double t0, double w) {
+    const double x = 1.0 / (1.0 + std::exp(-(t - t0) / w));
+    return std::pow(10.0, std::log10(a) * (1 - x) + std::log10(b) * x);
+}
+}  // namespace
+
+class TestAnalysis : public QObject {
+    Q_OBJECT
+private slots:
+    void flatCurveHasNoDrop() {
+        const Curve c = make(20000, [](double) { return 0.033; }, 0.12);
+        const DropDetection d = detectDrops(c.steps, c.loss);
+        QVERIFY(d.drops.empty());
+        QVERIFY(d.hasCurrentPlateau);
+        QVERIFY(std::fabs(d.currentPlateau.level / 0.033 - 1) < 0.05);
+        QVERIFY(d.currentPlateau.startStep < 1000);
+    }
+    void slowDecaysHaveNoDrop_data() {
+        QTest::addColumn<int>("kind");
+        QTest::newRow("exponential, 3 decades") << 0;
+        QTest::newRow("power law t^-1") << 1;
+        QTest::newRow("power law t^-0.5 with noise") << 2;
+    }
+    void slowDecaysHaveNoDrop() {
+        QFETCH(int, kind);
+        const int n = 30000;
+        const Curve c = make(n, [&](double t) {
+            if (kind == 0) return std::pow(10.0, -3.0 * t / n);
+            if (kind == 1) return 1.0 / (1.0 + t / 10.0);
+            return 1.0 / std::sqrt(1.0 + t);
+        }, kind == 2 ? 0.15 : 0.05);
+        const DropDetection d = detectDrops(c.steps, c.loss);
+        QVERIFY2(d.drops.empty(), qPrintable(QString("false drop at %1").arg(d.drops.empty() ? 0 : d.drops[0].onsetStep)));
+    }
+    void noisyPlateauThenStep() {
+        // Copying plateau at 0.033 from ~step 300, sudden 20x drop centred at 12000 (width ~100).
+        const Curve c = make(20000, [](double t) {
+            const double early = 0.1 * std::exp(-t / 100.0);
+            return early + stepLevel(t, 0.033, 0.0016, 12000, 60);
+        }, 0.12);
+        const DropDetection d = detectDrops(c.steps, c.loss);
+        QCOMPARE(int(d.drops.size()), 1);
+        const DropEvent& e = d.drops[0];
+        QVERIFY(e.complete);
+        QVERIFY2(e.onsetStep > 11500 && e.onsetStep < 12000, qPrintable(QString::number(e.onsetStep)));
+        QVERIFY2(e.endStep > 12000 && e.endStep < 12700, qPrintable(QString::number(e.endStep)));
+        QVERIFY2(e.plateau.startStep < 1500, qPrintable(QString::number(e.plateau.startStep)));
+        QVERIFY(std::fabs(e.levelBefore / 0.033 - 1) < 0.1);
+        QVERIFY(std::fabs(e.levelAfter / 0.0016 - 1) < 0.25);
+        QVERIFY(e.factor > 15 && e.factor < 26);
+        QVERIFY(d.hasCurrentPlateau);  // the post-drop level is a plateau of its own
+    }
+    void twoDrops() {
+        const Curve c = make(30000, [](double t) {
+            return stepLevel(t, 0.2, 0.05, 8000, 50) * stepLevel(t, 1.0, 0.1, 20000, 80);
+        }, 0.08);
+        const DropDetection d = detectDrops(c.steps, c.loss);
+        QCOMPARE(int(d.drops.size()), 2);
+        QVERIFY(std::abs(d.drops[0].onsetStep - 7800) < 300);
+        QVERIFY(std::abs(d.drops[1].onsetStep - 19700) < 400);
+        QVERIFY(std::fabs(d.drops[0].factor / 4 - 1) < 0.2);
+        QVERIFY(std::fabs(d.drops[1].factor / 10 - 1) < 0.2);
+        QVERIFY(d.drops[1].plateau.startStep >= d.drops[0].endStep);
+    }
+    void spikesAreNotDrops() {
+        Curve c = make(20000, [](double) { return 0.05; }, 0.05);
+        for (int i = 1000; i < 20000; i += 1500)
+            for (int k = 0; k < 20; ++k) c.loss[std::size_t(i + k)] *= 0.01;  // 20-step dips
+        QVERIFY(detectDrops(c.steps, c.loss).drops.empty());
+    }
+    void smallDropsBelowTheFactorAreIgnored() {
+        const Curve c = make(20000, [](double t) { return stepLevel(t, 0.05, 0.025, 10000, 50); }, 0.05);
+        QVERIFY(detectDrops(c.steps, c.loss).drops.empty());  // 2x < minDropFactor 3x
+        DetectorParams p = DetectorParams::forLength(c.loss.size());
+        p.minDropFactor = 1.8;
+        QCOMPARE(int(detectDrops(c.steps, c.loss, p).drops.size()), 1);
+    }
+    void invalidPointsAreSkipped() {
+        Curve c = make(10000, [](double t) { return stepLevel(t, 0.03, 0.001, 6000, 40); }, 0.1);
+        c.loss[100] = NAN;
+        c.loss[200] = 0.0;
+        c.loss[300] = -1.0;
+        c.loss[400] = INFINITY;
+        const DropDetection d = detectDrops(c.steps, c.loss);
+        QCOMPARE(int(d.drops.size()), 1);
+        QVERIFY(std::abs(d.drops[0].onsetStep - 5800) < 300);
+        QVERIFY(detectDrops({}, {}).drops.empty());
+        QVERIFY(detectDrops({1, 2, 3}, {1.0, 0.5, 0.1}).drops.empty());  // too short to judge
+    }
+    void onlineMatchesOffline() {
+        const Curve c = make(16000, [](double t) { return stepLevel(t, 0.04, 0.002, 9000, 80); }, 0.1);
+        OnlineDropDetector online(DetectorParams::forLength(c.loss.size()), 100);
+        qint64 firstSeenComplete = -1;
+        for (std::size_t i = 0; i < c.steps.size(); ++i) {
+            online.append(c.steps[i], c.loss[i]);
+            const DropDetection& r = online.result();
+            if (i < 8500) QVERIFY2(r.drops.empty(), qPrintable(QString("early drop at point %1").arg(i)));
+            if (firstSeenComplete < 0 && !r.drops.empty() && r.drops[0].complete) firstSeenComplete = c.steps[i];
+        }
+        QVERIFY(firstSeenComplete > 9000 && firstSeenComplete < 10500);
+        const DropDetection off = detectDrops(c.steps, c.loss, DetectorParams::forLength(c.loss.size()));
+        QCOMPARE(int(online.result().drops.size()), int(off.drops.size()));
+        QCOMPARE(online.result().drops[0].onsetStep, off.drops[0].onsetStep);
+    }
+};
+
+PLATEAU_TEST_MAIN(TestAnalysis)
+#include "tst_analysis.moc"
