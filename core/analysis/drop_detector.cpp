@@ -116,6 +116,8 @@ DropDetection detectDrops(const std::vector<qint64>& stepsIn, const std::vector<
         d.levelAfter = std::pow(10.0, medianRange(s, e, afterEnd));
         d.factor = d.levelBefore / d.levelAfter;
         d.complete = complete;
+        // The reported (median) levels decide, so a reported drop always meets the factor.
+        if (complete && d.factor < p.minDropFactor) continue;
         result.drops.push_back(d);
         if (!complete) break;
         // Look for the next plateau from the end of this drop.

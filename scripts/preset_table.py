@@ -1,0 +1,44 @@
+#!/usr/bin/python3
+"""Tabulates preset-search runs (folders made by scripts/preset_search.sh) as Markdown rows,
+from `plateau-cli info`: configuration, ms/step, plateau level, drop onset (step and seconds),
+fall factor, final L and L_mask / E[X^2]. Standard library only.
+
+usage: scripts/preset_table.py RUN_DIR...
+"""
+import json
+import os
+import subprocess
+import sys
+
+CLI = os.path.join(os.path.dirname(__file__), "..", "build", "app", "plateau-cli")
+
+
+def describe(cfg):
+    t, m, o = cfg["task"], cfg["model"], cfg["optim"]
+    s = f"n{t['n']} r{t['rank']} {m['layers']}L{m['heads']}H d{m['width']} b{t['batch_size']} lr{o['lr']:g}"
+    if o["warmup_steps"]:
+        s += f" wu{o['warmup_steps']}"
+    return s
+
+
+print("| run | config | seed | ms/step | plateau L | drop onset step | onset s | end step | factor | final L | final L_mask/E[X²] |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for run in sys.argv[1:]:
+    try:
+        info = json.loads(subprocess.run([CLI, "info", run], capture_output=True, text=True, check=True).stdout)
+    except subprocess.CalledProcessError as e:
+        print(f"| {os.path.basename(run)} | unreadable: {e.stderr.strip()} |")
+        continue
+    s, d, cfg = info["summary"], info["detection"], info["config"]
+    drops = d["drops"]
+    if drops:
+        x = drops[0]
+        drop = (f"{x['plateau_start_step']:.0f}–{x['onset_step']:.0f} at {x['level_before']:.3g}",
+                f"{x['onset_step']:.0f}", f"{x['onset_time_s']:.0f}", f"{x['end_step']:.0f}", f"{x['factor']:.1f}x")
+    else:
+        cp = d.get("current_plateau")
+        lvl = f"{cp['start_step']:.0f}– at {cp['level']:.3g}" if cp else "–"
+        drop = (lvl, "no drop", "–", "–", "–")
+    print(f"| {os.path.basename(run)} | {describe(cfg)} | {cfg['train']['seed']} | {s['median_step_ms']:.1f} | "
+          f"{drop[0]} | {drop[1]} | {drop[2]} | {drop[3]} | {drop[4]} | {s['final_loss']:.3g} | "
+          f"{s['final_loss_mask_over_expected_square']:.2f} |")
