@@ -72,20 +72,24 @@ RuntimeReport configureRuntime(int threads) {
     RuntimeReport r;
     r.threads = threads > 0 ? threads : coreCount();
     torch::set_num_threads(r.threads);
+    // Judge by the library that actually provides sgemm_ (what LibTorch's calls bind to):
+    // OpenBLAS may be loaded too (through LAPACK) while the reference BLAS wins symbol lookup.
     r.blasLibrary = libraryOf("sgemm_");
+    const bool isOpenBlas = r.blasLibrary.contains("openblas", Qt::CaseInsensitive);
     using ConfigFn = char* (*)();
     using ParallelFn = int (*)();
-    if (auto cfg = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
-        r.blasConfig = QString::fromLatin1(cfg()).trimmed();
-    if (auto par = reinterpret_cast<ParallelFn>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"))) {
-        const int p = par();
-        r.blasThreading = p == 2 ? "openmp" : p == 1 ? "pthreads" : "sequential";
+    if (isOpenBlas) {
+        if (auto cfg = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
+            r.blasConfig = QString::fromLatin1(cfg()).trimmed();
+        if (auto par = reinterpret_cast<ParallelFn>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"))) {
+            const int p = par();
+            r.blasThreading = p == 2 ? "openmp" : p == 1 ? "pthreads" : "sequential";
+        }
     }
-    const bool isOpenBlas = !r.blasConfig.isEmpty() || r.blasLibrary.contains("openblas");
-    r.referenceBlas = !isOpenBlas && (r.blasLibrary.contains("/blas/") || r.blasLibrary.isEmpty() ||
-                                      r.blasLibrary.contains("libblas"));
+    r.referenceBlas = !isOpenBlas && (r.blasLibrary.isEmpty() || r.blasLibrary.contains("/blas/") ||
+                                      r.blasLibrary.contains("libblas.so"));
     if (r.referenceBlas)
-        r.warnings << "slow BLAS: " + (r.blasLibrary.isEmpty() ? QString("none found") : r.blasLibrary) +
+        r.warnings << "slow BLAS: " + (r.blasLibrary.isEmpty() ? QString("no sgemm_ found") : r.blasLibrary) +
                           " is the reference BLAS (35-60x slower); install libopenblas0-openmp";
     else if (isOpenBlas && r.blasThreading != "openmp")
         r.warnings << "OpenBLAS is the " + r.blasThreading +

@@ -3,7 +3,9 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QFileInfo>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QTemporaryDir>
 
 namespace {
@@ -85,6 +87,27 @@ private slots:
         QCOMPARE(a.size(), 31);
         QCOMPARE(a, b);
         QVERIFY(a.mid(1) != c.mid(1));
+    }
+    void warnsAboutTheReferenceBlas() {
+        // Force the Netlib reference BLAS first in the search path and skip Plateau's own
+        // environment fix: the program must say so at start-up.
+        const QString ref = "/usr/lib/x86_64-linux-gnu/blas";
+        if (!QFileInfo::exists(ref + "/libblas.so.3")) QSKIP("reference BLAS (libblas3) not installed");
+        QTemporaryDir tmp;
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("PLATEAU_RUNTIME_APPLIED", "1");
+        env.insert("LD_LIBRARY_PATH", ref);
+        p.setProcessEnvironment(env);
+        p.start(PLATEAU_CLI, {"train", "--preset", "tiny", "--out", tmp.filePath("r"), "--steps", "2"});
+        QVERIFY(p.waitForFinished(120000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(err.contains("warning: slow BLAS") && err.contains("reference BLAS"), qPrintable(err));
+        // With Plateau's own set-up, no BLAS warning.
+        const Run normal = cli({"train", "--preset", "tiny", "--out", tmp.filePath("n"), "--steps", "2"});
+        QCOMPARE(normal.code, 0);
+        QVERIFY2(!normal.err.contains("BLAS"), qPrintable(normal.err));
+        QVERIFY(normal.out.contains("openmp"));
     }
     void trainMetricsResume() {
         QTemporaryDir tmp;
