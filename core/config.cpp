@@ -77,6 +77,7 @@ const std::vector<Field>& fields() {
         PL_INT("train.threads", train.threads, 0, 1024),
         PL_INT("train.eval_every", train.evalEvery, 0, 1e9),
         PL_INT("train.checkpoint_every", train.checkpointEvery, 0, 1e9),
+        PL_INT("train.keep_checkpoints", train.keepCheckpoints, 0, 1e9),
         PL_INT("train.print_every", train.printEvery, 1, 1e9),
     };
     return table;

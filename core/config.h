@@ -52,6 +52,7 @@ struct TrainConfig {
     int threads = 0;                 // 0 = all cores (resolved and recorded at run start)
     int evalEvery = 1;               // eval loss on a fresh batch every k steps (1 = every step)
     int checkpointEvery = 1000;      // full checkpoint every k steps (plus the last one)
+    int keepCheckpoints = 0;         // keep only the newest k checkpoints; 0 = keep all
     int printEvery = 100;            // CLI progress line every k steps
 };
 

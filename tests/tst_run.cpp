@@ -208,6 +208,20 @@ private slots:
         QCOMPARE(int(more.value()->store().readMetrics()->size()), 35);
         QCOMPARE(RunStore::open(tmp.filePath("split"), true).value()->config().train.steps, qint64(35));
     }
+    void checkpointRetention() {
+        QTemporaryDir tmp;
+        RunConfig c = smallConfig(47);
+        c.train.checkpointEvery = 10;
+        c.train.keepCheckpoints = 2;
+        trainAll(tmp.filePath("run"), c);
+        const auto files = RunStore::open(tmp.filePath("run"), true).value()->checkpoints();
+        QCOMPARE(int(files.size()), 2);
+        QCOMPARE(files[0].step, qint64(40));
+        QCOMPARE(files[1].step, qint64(47));  // the final one
+        c.train.keepCheckpoints = 0;
+        trainAll(tmp.filePath("all"), c);
+        QCOMPARE(int(RunStore::open(tmp.filePath("all"), true).value()->checkpoints().size()), 5);
+    }
     void resumeSkipsADamagedNewestCheckpoint() {
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("run");

@@ -7,6 +7,8 @@
 #include "runtime_env.h"
 #include "train/trainer.h"
 
+#include <QFile>
+
 #include <chrono>
 
 namespace plateau {
@@ -110,6 +112,14 @@ Status TrainingSession::checkpointNow() {
     const qint64 step = m_trainer->stepsDone();
     if (Status s = saveCheckpoint(*m_trainer, m_store->checkpointPath(step)); !s) return s;
     m_lastCheckpoint = step;
+    // Retention: drop the oldest beyond keep_checkpoints (the new one is always kept).
+    const int keep = m_trainer->config().train.keepCheckpoints;
+    if (keep > 0) {
+        const auto files = m_store->checkpoints();
+        for (std::size_t i = 0; i + std::size_t(keep) < files.size(); ++i)
+            if (files[i].step != step && !QFile::remove(files[i].path))
+                return Error{files[i].path + ": cannot remove old checkpoint (train.keep_checkpoints)"};
+    }
     return Status::success();
 }
 
