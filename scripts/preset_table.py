@@ -34,7 +34,8 @@ for run in sys.argv[1:]:
     if drops:
         x = drops[0]
         drop = (f"{x['plateau_start_step']:.0f}–{x['onset_step']:.0f} at {x['level_before']:.3g}",
-                f"{x['onset_step']:.0f}", f"{x['onset_time_s']:.0f}", f"{x['end_step']:.0f}", f"{x['factor']:.1f}x")
+                f"{x['onset_step']:.0f}", f"{x['onset_time_s']:.0f}",
+                f"{x['end_step']:.0f}" + ("" if x["complete"] else " (in progress)"), f"{x['factor']:.1f}x")
     else:
         cp = d.get("current_plateau")
         lvl = f"{cp['start_step']:.0f}– at {cp['level']:.3g}" if cp else "–"

@@ -104,9 +104,13 @@ DropDetection detectDrops(const std::vector<qint64>& stepsIn, const std::vector<
         // Onset: last point at the plateau level; end: first point where the next window falls
         // less than endTolerance.
         while (onset < k && s[onset + 1] >= level - p.onsetBand) ++onset;  // refine on the median
+        // "Levelled off" is judged over a horizon that scales with the plateau, so a short
+        // shoulder in a multi-stage fall does not end the drop.
+        std::size_t horizon = w;
+        while (horizon < n && double(steps[std::min(n - 1, b + horizon)] - steps[b]) < 0.1 * plateauLen) ++horizon;
         std::size_t e = k;
-        while (e + w < n && s[e] - s[e + w] > p.endTolerance) ++e;
-        const bool complete = e + w < n;
+        while (e + horizon < n && s[e] - s[e + horizon] > p.endTolerance) ++e;
+        const bool complete = e + horizon < n;
         const std::size_t afterEnd = std::min(n - 1, e + w);
         DropEvent d;
         d.plateau = {steps[a], steps[onset], std::pow(10.0, level)};
@@ -117,7 +121,7 @@ DropDetection detectDrops(const std::vector<qint64>& stepsIn, const std::vector<
         d.factor = d.levelBefore / d.levelAfter;
         d.complete = complete;
         // The reported (median) levels decide, so a reported drop always meets the factor.
-        if (complete && d.factor < p.minDropFactor) continue;
+        if (d.factor < p.minDropFactor) continue;
         result.drops.push_back(d);
         if (!complete) break;
         // Look for the next plateau from the end of this drop.

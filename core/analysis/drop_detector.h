@@ -15,7 +15,8 @@ struct DetectorParams {
     double minDropFactor = 3.0;      // the smoothed loss must fall at least this factor
     double plateauBand = 0.15;       // decades: a plateau stays within +-band (range <= 2 band)
     double onsetBand = 0.05;         // decades below the plateau level where the drop begins
-    double endTolerance = 0.05;      // decades: the drop has ended when the next window falls less
+    double endTolerance = 0.05;      // decades: ended once the next max(window, 10% of the
+                                     // plateau length) falls less than this
     int minPlateauPoints = 0;        // shortest plateau; 0 = 5 smoothing windows
     double maxDropToPlateau = 0.5;   // onset -> minDropFactor within this x the plateau length
     // Defaults scaled to a curve of n points (short runs get a shorter window).
@@ -34,7 +35,7 @@ struct DropEvent {
     double levelBefore = 0;    // median loss on the plateau
     double levelAfter = 0;     // median loss just after the end
     double factor = 0;         // levelBefore / levelAfter
-    bool complete = false;     // a full window of data exists after the end
+    bool complete = false;     // enough data after the end to know it has levelled off
 };
 
 struct DropDetection {
