@@ -56,9 +56,16 @@ double clipGradNorm(const std::vector<torch::Tensor>& params, double maxNorm) {
     for (const auto& p : params) {
         const auto& g = p.grad();
         if (!g.defined()) continue;
-        // Serial double accumulation: exact enough, deterministic, no per-tensor dispatch.
+        // Serial double accumulation in four interleaved partial sums: deterministic, no
+        // per-tensor dispatch, and no single chain of dependent adds.
         const float* d = g.data_ptr<float>();
-        for (std::int64_t i = 0, n = g.numel(); i < n; ++i) sq += double(d[i]) * double(d[i]);
+        const std::int64_t n = g.numel();
+        double acc[4] = {0, 0, 0, 0};
+        std::int64_t i = 0;
+        for (; i + 4 <= n; i += 4)
+            for (int u = 0; u < 4; ++u) acc[u] += double(d[i + u]) * double(d[i + u]);
+        for (; i < n; ++i) acc[0] += double(d[i]) * double(d[i]);
+        sq += (acc[0] + acc[1]) + (acc[2] + acc[3]);
     }
     const double total = std::sqrt(sq);
     if (maxNorm > 0.0) {
