@@ -207,13 +207,7 @@ int describe(const QStringList& args) {
     if (!o) return fail(o.error());
     auto cfg = resolveConfig(o.value());
     if (!cfg) return fail(cfg.error());
-    BertDims d;
-    d.vocabSize = cfg->model.vocabSize;
-    d.maxPositions = cfg->model.maxPositions;
-    d.width = cfg->model.width;
-    d.heads = cfg->model.heads;
-    d.layers = cfg->model.layers;
-    d.ffn = cfg->model.ffn;
+    const BertDims d = bertDimsOf(cfg->model);
     QJsonObject obj;
     obj["config"] = cfg->toJson();
     obj["parameter_count"] = double(bertParameterCount(d));

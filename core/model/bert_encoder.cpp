@@ -2,6 +2,8 @@
 // forward pass uses direct references (no string lookups on the hot path).
 #include "model/bert_encoder.h"
 
+#include "config.h"
+
 #include "model/fast_linear.h"
 #include "model/fused_attention.h"
 
@@ -78,6 +80,17 @@ std::int64_t BertEncoderImpl::parameterCount() const {
     std::int64_t n = 0;
     for (const auto& p : parameters()) n += p.numel();
     return n;
+}
+
+BertDims bertDimsOf(const ModelConfig& m) {
+    BertDims d;
+    d.vocabSize = m.vocabSize;
+    d.maxPositions = m.maxPositions;
+    d.width = m.width;
+    d.heads = m.heads;
+    d.layers = m.layers;
+    d.ffn = m.ffn;
+    return d;
 }
 
 std::int64_t bertParameterCount(const BertDims& d) {

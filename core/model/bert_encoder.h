@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "config.h"
+
 #include <string>
 #include <vector>
 
@@ -76,6 +78,9 @@ private:
     torch::nn::Linear m_readOut{nullptr};
 };
 TORCH_MODULE(BertEncoder);
+
+// The model sizes of a run configuration.
+BertDims bertDimsOf(const ModelConfig& m);
 
 // Parameter-count of a configuration without building it.
 std::int64_t bertParameterCount(const BertDims& d);

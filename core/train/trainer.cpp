@@ -6,16 +6,6 @@
 namespace plateau {
 
 namespace {
-BertDims dimsOf(const RunConfig& c) {
-    BertDims d;
-    d.vocabSize = c.model.vocabSize;
-    d.maxPositions = c.model.maxPositions;
-    d.width = c.model.width;
-    d.heads = c.model.heads;
-    d.layers = c.model.layers;
-    d.ffn = c.model.ffn;
-    return d;
-}
 bool endsWith(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -34,7 +24,7 @@ Trainer::Trainer(const RunConfig& cfg)
       m_task(cfg.task),
       m_opt(cfg.optim.beta1, cfg.optim.beta2, cfg.optim.eps, cfg.optim.name == "adamw") {
     torch::manual_seed(std::uint64_t(cfg.train.seed));
-    m_model = BertEncoder(dimsOf(cfg));
+    m_model = BertEncoder(bertDimsOf(cfg.model));
     for (const auto& item : m_model->named_parameters()) {
         m_opt.add(item.key(), item.value(), weightDecayFor(item.key(), cfg.optim));
         m_params.push_back(item.value());
