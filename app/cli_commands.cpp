@@ -39,8 +39,9 @@ int fail(const QString& message) {
 const char* kUsage =
     "usage:\n"
     "  plateau-cli train (--preset NAME | --config FILE) --out DIR [--steps N] [--seed S]\n"
-    "                    [--threads N] [--set key=value ...]\n"
-    "  plateau-cli train --resume DIR [--steps N]\n"
+    "                    [--threads N] [--set key=value ...] [--stop-after-drop K]\n"
+    "  plateau-cli train --resume DIR [--steps N] [--stop-after-drop K]\n"
+    "      --stop-after-drop K: stop K steps after the drop detector sees the first drop end\n"
     "  plateau-cli describe (--preset NAME | --config FILE) [--set key=value ...]\n"
     "  plateau-cli metrics DIR --csv\n"
     "  plateau-cli info DIR\n"
@@ -127,8 +128,14 @@ QString duration(double secs) {
 }
 
 int train(const QStringList& args) {
-    auto o = parse(args, {"preset", "config", "out", "steps", "seed", "threads", "resume"}, {});
+    auto o = parse(args, {"preset", "config", "out", "steps", "seed", "threads", "resume", "stop-after-drop"}, {});
     if (!o) return fail(o.error());
+    std::optional<qint64> stopAfterDrop;
+    if (o->values.contains("stop-after-drop")) {
+        auto v = integerOption(o.value(), "stop-after-drop", 0);
+        if (!v) return fail(v.error());
+        stopAfterDrop = v.value();
+    }
     std::unique_ptr<TrainingSession> session;
     if (o->values.contains("resume")) {
         for (const char* bad : {"preset", "config", "out", "seed", "threads"})
@@ -165,6 +172,17 @@ int train(const QStringList& args) {
         out() << "resumed from " << session->resumedFrom() << " at step " << trainer.stepsDone() << "\n";
     out().flush();
 
+    // The online detector sees the whole curve (earlier rows too when resuming), with the window
+    // the offline detector would use on a run of the planned length.
+    OnlineDropDetector detector(DetectorParams::forLength(std::size_t(cfg.train.steps)), 100);
+    if (stopAfterDrop) {
+        auto earlier = session->store().readMetrics();
+        if (!earlier) return fail(earlier.error());
+        for (const StepMetrics& m : earlier.value()) detector.append(m.step, m.loss);
+    }
+    qint64 dropEnd = -1;
+    bool stoppedAfterDrop = false;
+
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     TrainControl control;
@@ -192,11 +210,28 @@ int train(const QStringList& args) {
                   << num(m.lr, 2) << "  " << QString::number(sps, 'f', 1) << " steps/s  ETA "
                   << duration(sps > 0 ? double(cfg.train.steps - m.step) / sps : NAN) << "\n";
         }
+        if (stopAfterDrop && !rows.empty()) {
+            for (const StepMetrics& m : rows) detector.append(m.step, m.loss);
+            if (dropEnd < 0) {
+                for (const DropEvent& d : detector.result().drops) {
+                    if (!d.complete) continue;
+                    dropEnd = d.endStep;
+                    out() << "drop: plateau from step " << d.plateau.startStep << " at L " << num(d.levelBefore)
+                          << ", onset at step " << d.onsetStep << ", end at step " << d.endStep << ", L "
+                          << num(d.levelAfter) << " (" << QString::number(d.factor, 'f', 1) << "x)\n";
+                    break;
+                }
+            }
+            if (dropEnd >= 0 && rows.back().step >= dropEnd + *stopAfterDrop && !stoppedAfterDrop) {
+                stoppedAfterDrop = true;
+                control.stop();
+            }
+        }
         out().flush();
     };
     const Status st = session->run(control, cb, 0.25);
     if (!st) return fail(st.error());
-    out() << (g_interrupted ? "interrupted" : "done") << " at step " << trainer.stepsDone() << ", "
+    out() << (g_interrupted ? "interrupted" : stoppedAfterDrop ? "stopped after the drop" : "done") << " at step " << trainer.stepsDone() << ", "
           << QString::number(trainer.trainSeconds(), 'f', 1) << " s of training\n";
     out().flush();
     return g_interrupted ? 130 : 0;

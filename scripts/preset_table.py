@@ -16,8 +16,16 @@ CLI = os.path.join(os.path.dirname(__file__), "..", "build", "app", "plateau-cli
 def describe(cfg):
     t, m, o = cfg["task"], cfg["model"], cfg["optim"]
     s = f"n{t['n']} r{t['rank']} {m['layers']}L{m['heads']}H d{m['width']} b{t['batch_size']} lr{o['lr']:g}"
+    if m["ffn"] != 4 * m["width"]:
+        s += f" ffn{m['ffn']}"
+    if t["p_mask"] != 0.3:
+        s += f" p{t['p_mask']:g}"
+    if o["beta2"] != 0.999:
+        s += f" β₂{o['beta2']:g}"
     if o["warmup_steps"]:
         s += f" wu{o['warmup_steps']}"
+    if o["schedule"] != "constant":
+        s += f" {o['schedule']}"
     return s
 
 

@@ -109,6 +109,16 @@ private slots:
         QVERIFY2(!normal.err.contains("BLAS"), qPrintable(normal.err));
         QVERIFY(normal.out.contains("openmp"));
     }
+    void stopAfterDropRejectsBadValues() {
+        QTemporaryDir tmp;
+        for (const char* v : {"-5", "abc"}) {
+            const Run r = cli({"train", "--preset", "tiny", "--out", tmp.filePath("r"), "--stop-after-drop", v});
+            QVERIFY(r.code != 0);
+            QVERIFY2(r.err.contains("--stop-after-drop"), qPrintable(r.err));
+            QVERIFY(!QFileInfo::exists(tmp.filePath("r")));  // refused before anything is written
+        }
+    }
+
     void trainMetricsResume() {
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("run");

@@ -88,9 +88,9 @@ private slots:
     void crossFieldChecks_data() {
         QTest::addColumn<QString>("assignment");
         QTest::addColumn<QString>("mentions");
-        QTest::newRow("width/heads") << "model.heads=3" << "model.width";
+        QTest::newRow("width/heads") << "model.heads=5" << "model.width";
         QTest::newRow("positions") << "task.n=9" << "task.n";  // quick has 512 positions; 9*9 fits
-        QTest::newRow("rank>n") << "task.rank=5" << "task.rank";
+        QTest::newRow("rank>n") << "task.rank=6" << "task.rank";
     }
     void crossFieldChecks() {
         QFETCH(QString, assignment);
