@@ -205,7 +205,10 @@ void forward(const Shape& s, const float* qkv, float* probs, float* out, std::in
              std::int64_t end) {
     switch (s.dh) {
     case 8: return forwardImpl<8>(s, qkv, probs, out, begin, end);
+    case 12: return forwardImpl<12>(s, qkv, probs, out, begin, end);
     case 16: return forwardImpl<16>(s, qkv, probs, out, begin, end);
+    case 24: return forwardImpl<24>(s, qkv, probs, out, begin, end);
+    case 48: return forwardImpl<48>(s, qkv, probs, out, begin, end);
     case 32: return forwardImpl<32>(s, qkv, probs, out, begin, end);
     case 64: return forwardImpl<64>(s, qkv, probs, out, begin, end);
     case 96: return forwardImpl<96>(s, qkv, probs, out, begin, end);
@@ -218,7 +221,10 @@ void backward(const Shape& s, const float* qkv, const float* probs, const float*
               float* gradQkv, std::int64_t begin, std::int64_t end) {
     switch (s.dh) {
     case 8: return backwardImpl<8>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    case 12: return backwardImpl<12>(s, qkv, probs, gradOut, gradQkv, begin, end);
     case 16: return backwardImpl<16>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    case 24: return backwardImpl<24>(s, qkv, probs, gradOut, gradQkv, begin, end);
+    case 48: return backwardImpl<48>(s, qkv, probs, gradOut, gradQkv, begin, end);
     case 32: return backwardImpl<32>(s, qkv, probs, gradOut, gradQkv, begin, end);
     case 64: return backwardImpl<64>(s, qkv, probs, gradOut, gradQkv, begin, end);
     case 96: return backwardImpl<96>(s, qkv, probs, gradOut, gradQkv, begin, end);
