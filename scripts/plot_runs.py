@@ -66,7 +66,7 @@ def main():
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(a.title or "plateau and drop (dotted: plateau start, dashed: onset, dash-dot: end)", fontsize=9)
     axm.set_ylabel("L_mask / E[X²]")
-    axm.set_xlabel("wall time of training (s, 2 cores)")
+    axm.set_xlabel("training time (s, as recorded in the run)")
     axm.axhline(0.25, color="grey", lw=0.6, ls=":")
     axm.set_ylim(0, 1.15)
     fig.tight_layout()

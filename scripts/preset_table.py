@@ -1,12 +1,16 @@
 #!/usr/bin/python3
 """Tabulates preset-search runs (folders made by scripts/preset_search.sh) as Markdown rows,
 from `plateau-cli info`: configuration, ms/step, plateau level, drop onset (step and seconds),
-fall factor, final L and L_mask / E[X^2]. Standard library only.
+fall factor, final L and L_mask / E[X^2]; and, for slow declines the detector does not call drops,
+the step and time where the 201-step median of L first falls below 0.8x the copying level and
+the lowest such median as a factor below it. Standard library only.
 
 usage: scripts/preset_table.py RUN_DIR...
 """
 import json
 import os
+import sqlite3
+import statistics
 import subprocess
 import sys
 
@@ -29,8 +33,25 @@ def describe(cfg):
     return s
 
 
-print("| run | config | seed | ms/step | plateau L | drop onset step | onset s | end step | factor | final L | final L_mask/E[X²] |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+def leaves(run, copying):
+    """First step where the 201-step rolling median of L is below 0.8x the copying level, its
+    training time, and the factor copying level / smallest such median afterwards."""
+    con = sqlite3.connect(f"file:{os.path.join(run, 'metrics.sqlite')}?mode=ro", uri=True)
+    rows = con.execute("select step, time_s, loss from metrics order by step").fetchall()
+    first, lowest = None, None
+    for i in range(100, len(rows) - 100, 20):
+        m = statistics.median(r[2] for r in rows[i - 100:i + 101])
+        if first is None and m < 0.8 * copying:
+            first = rows[i]
+        if first is not None:
+            lowest = m if lowest is None else min(lowest, m)
+    if first is None:
+        return "–", "–", "–"
+    return f"{first[0]}", f"{first[1]:.0f}", f"{copying / lowest:.1f}x"
+
+
+print("| run | config | seed | ms/step | plateau L | drop onset step | onset s | end step | factor | final L | final L_mask/E[X²] | leaves step | leaves s | lowest |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for run in sys.argv[1:]:
     try:
         info = json.loads(subprocess.run([CLI, "info", run], capture_output=True, text=True, check=True).stdout)
@@ -50,4 +71,4 @@ for run in sys.argv[1:]:
         drop = (lvl, "no drop", "–", "–", "–")
     print(f"| {os.path.basename(run)} | {describe(cfg)} | {cfg['train']['seed']} | {s['median_step_ms']:.1f} | "
           f"{drop[0]} | {drop[1]} | {drop[2]} | {drop[3]} | {drop[4]} | {s['final_loss']:.3g} | "
-          f"{s['final_loss_mask_over_expected_square']:.2f} |")
+          f"{s['final_loss_mask_over_expected_square']:.2f} | " + " | ".join(leaves(run, s["copying_level"])) + " |")
