@@ -174,12 +174,9 @@ int train(const QStringList& args) {
 
     // The online detector sees the whole curve (earlier rows too when resuming), with the window
     // the offline detector would use on a run of the planned length.
-    OnlineDropDetector detector(DetectorParams::forLength(std::size_t(cfg.train.steps)), 100);
-    if (stopAfterDrop) {
-        auto earlier = session->store().readMetrics();
-        if (!earlier) return fail(earlier.error());
-        for (const StepMetrics& m : earlier.value()) detector.append(m.step, m.loss);
-    }
+    auto detectorOrError = session->dropDetector(100);
+    if (!detectorOrError) return fail(detectorOrError.error());
+    OnlineDropDetector detector = std::move(detectorOrError.value());
     qint64 dropEnd = -1;
     bool stoppedAfterDrop = false;
 

@@ -2,21 +2,43 @@
 
 #include "training_controller.h"
 
+#include "analysis/snapshot_builder.h"
 #include "run/run_store.h"
 #include "runtime_env.h"
 #include "train/trainer.h"
+#include "train/training_session.h"
 
 namespace plateau {
 
 TrainingController::TrainingController(QObject* parent) : QObject(parent) {
     qRegisterMetaType<std::vector<plateau::StepMetrics>>();
     qRegisterMetaType<plateau::RunConfig>();
+    qRegisterMetaType<plateau::DropDetection>();
+    qRegisterMetaType<plateau::SnapshotPtr>();
 }
 
-TrainingController::~TrainingController() { stopAndWait(); }
+TrainingController::~TrainingController() {
+    disconnect(this, nullptr, nullptr, nullptr);  // the window may be half destroyed: tell no one
+    stopAndWait();
+    delete m_control;
+}
 
 bool TrainingController::isRunning() const { return m_running; }
 bool TrainingController::isPaused() const { return m_control && m_control->isPaused(); }
+
+void TrainingController::setProbeSpec(const ProbeSpec& spec) {
+    {
+        std::lock_guard<std::mutex> lock(m_probeMutex);
+        m_probe = spec;
+    }
+    ++m_probeVersion;
+    if (m_control) m_control->wake();
+}
+
+ProbeSpec TrainingController::probeSpec() const {
+    std::lock_guard<std::mutex> lock(m_probeMutex);
+    return m_probe;
+}
 
 void TrainingController::start(const RunConfig& cfg, const QString& outDir) {
     launch([cfg, outDir] { return TrainingSession::create(cfg, outDir); });
@@ -34,24 +56,85 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
     m_control = new TrainControl;
     TrainControl* control = m_control;
     m_running = true;
-    // The whole session lives on the worker thread: the store's SQLite connection and the
-    // model belong to it.
+    // The whole session lives on the worker thread: the store's SQLite connection, the model,
+    // the detector and the snapshot builder belong to it.
     m_thread = QThread::create([this, control, open] {
-        auto session = open();
-        if (!session) {
-            emit finished(0, session.error());
+        auto opened = open();
+        if (!opened) {
+            setOutcome(0, opened.error());
             return;
         }
-        Trainer& trainer = session.value()->trainer();
-        const RuntimeReport rt = configureRuntime(trainer.config().train.threads);
-        emit started(session.value()->store().dir(), rt.summary(), rt.warnings, trainer.config());
+        TrainingSession& session = *opened.value();
+        Trainer& trainer = session.trainer();
+        const RunConfig& cfg = trainer.config();
+        const RuntimeReport rt = configureRuntime(cfg.train.threads);
+        auto earlier = session.store().readMetrics();
+        auto detectorOrError = session.dropDetector(100);
+        if (!earlier || !detectorOrError) {
+            setOutcome(trainer.stepsDone(), !earlier ? earlier.error() : detectorOrError.error());
+            return;
+        }
+        OnlineDropDetector detector = std::move(detectorOrError.value());
+        emit started(session.store().dir(), rt.summary(), rt.warnings, cfg, earlier.value());
+        if (detector.size() > 0) emit detectionChanged(detector.result());
+
+        SnapshotBuilder builder(cfg, cfg.train.probeSize);
+        SnapshotSchedule schedule(cfg.train.snapshotEvery);
+        int builtVersion = -1;
+        double lastSeconds = trainer.trainSeconds();
+        auto snapshot = [&](Trainer& t) {
+            builtVersion = m_probeVersion;
+            const SnapshotPtr s = builder.build(*t.model(), t.stepsDone(), t.trainSeconds(), probeSpec());
+            schedule.snapshotCost(s->buildMs);
+            emit snapshotReady(s);
+        };
+        snapshot(trainer);  // the starting point
+
         SessionCallbacks cb;
-        cb.onMetrics = [this](const std::vector<StepMetrics>& rows) { emit metricsArrived(rows); };
-        const Status st = session.value()->run(*control, cb, 0.1);
-        emit finished(trainer.stepsDone(), st.ok() ? QString() : st.error());
+        cb.afterStep = [&](Trainer& t) {
+            const double ms = (t.trainSeconds() - lastSeconds) * 1000.0;
+            lastSeconds = t.trainSeconds();
+            if (schedule.due(t.stepsDone(), ms) || builtVersion != m_probeVersion || control->isPaused()) snapshot(t);
+        };
+        cb.whilePaused = [&](Trainer& t) {
+            if (builtVersion != m_probeVersion) snapshot(t);
+        };
+        cb.onMetrics = [&](const std::vector<StepMetrics>& rows) {
+            emit metricsArrived(rows);
+            const std::size_t before = detector.size();
+            for (const StepMetrics& m : rows) detector.append(m.step, m.loss);
+            // result() re-runs at most every 100 rows; hand it over when it was recomputed.
+            if (detector.size() / 100 != before / 100) emit detectionChanged(detector.result());
+        };
+        const Status st = session.run(*control, cb, 0.1);
+        emit detectionChanged(detector.result());
+        setOutcome(trainer.stepsDone(), st.ok() ? QString() : st.error());
     });
-    connect(m_thread, &QThread::finished, this, [this] { m_running = false; });
+    m_announced = false;
+    connect(m_thread, &QThread::finished, this, [this, gen = ++m_generation] {
+        if (gen == m_generation) announceFinished();
+    });
     m_thread->start();
+}
+
+void TrainingController::setOutcome(qint64 steps, const QString& error) {
+    std::lock_guard<std::mutex> lock(m_outcomeMutex);
+    m_outcomeSteps = steps;
+    m_outcomeError = error;
+}
+
+void TrainingController::announceFinished() {
+    if (m_announced) return;
+    m_announced = true;
+    m_running = false;
+    qint64 steps;
+    QString error;
+    {
+        std::lock_guard<std::mutex> lock(m_outcomeMutex);
+        steps = m_outcomeSteps;
+        error = m_outcomeError;
+    }
+    emit finished(steps, error);
 }
 
 void TrainingController::pause() {
@@ -72,7 +155,7 @@ void TrainingController::stopAndWait() {
     m_thread->wait();
     delete m_thread;
     m_thread = nullptr;
-    m_running = false;
+    announceFinished();
 }
 
 }  // namespace plateau

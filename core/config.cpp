@@ -79,6 +79,8 @@ const std::vector<Field>& fields() {
         PL_INT("train.checkpoint_every", train.checkpointEvery, 0, 1e9),
         PL_INT("train.keep_checkpoints", train.keepCheckpoints, 0, 1e9),
         PL_INT("train.print_every", train.printEvery, 1, 1e9),
+        PL_INT("train.snapshot_every", train.snapshotEvery, 0, 1e9),
+        PL_INT("train.probe_size", train.probeSize, 1, 4096),
     };
     return table;
 }

@@ -54,6 +54,8 @@ struct TrainConfig {
     int checkpointEvery = 1000;      // full checkpoint every k steps (plus the last one)
     int keepCheckpoints = 0;         // keep only the newest k checkpoints; 0 = keep all
     int printEvery = 100;            // CLI progress line every k steps
+    int snapshotEvery = 0;           // GUI snapshot every k steps; 0 = about 5 per second
+    int probeSize = 64;              // matrices in the fixed probe batch of the snapshots
 };
 
 struct RunConfig {

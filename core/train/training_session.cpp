@@ -48,9 +48,25 @@ bool TrainControl::stopRequested() const {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_stop;
 }
-bool TrainControl::waitForTurn() {
+void TrainControl::wake() {
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_wake = true;
+    }
+    m_cv.notify_all();
+}
+bool TrainControl::waitForTurn(const std::function<void()>& whilePaused) {
     std::unique_lock<std::mutex> lock(m_mutex);
-    m_cv.wait(lock, [this] { return m_stop || !m_paused || m_granted > 0; });
+    while (true) {
+        m_cv.wait(lock, [this] { return m_stop || !m_paused || m_granted > 0 || m_wake; });
+        if (m_stop || !m_paused || m_granted > 0) break;
+        m_wake = false;
+        if (whilePaused) {
+            lock.unlock();
+            whilePaused();
+            lock.lock();
+        }
+    }
     if (m_stop) return false;
     if (m_paused) --m_granted;
     return true;
@@ -123,6 +139,14 @@ Status TrainingSession::checkpointNow() {
     return Status::success();
 }
 
+Result<OnlineDropDetector> TrainingSession::dropDetector(int every) {
+    OnlineDropDetector detector(DetectorParams::forLength(std::size_t(m_trainer->config().train.steps)), every);
+    auto earlier = m_store->readMetrics();
+    if (!earlier) return Error{earlier.error()};
+    for (const StepMetrics& m : earlier.value()) detector.append(m.step, m.loss);
+    return detector;
+}
+
 Status TrainingSession::run(TrainControl& control, const SessionCallbacks& cb, double flushSeconds) {
     using Clock = std::chrono::steady_clock;
     const RunConfig& cfg = m_trainer->config();
@@ -130,7 +154,10 @@ Status TrainingSession::run(TrainControl& control, const SessionCallbacks& cb, d
     std::vector<StepMetrics> batch;
     Status result;
     while (m_trainer->stepsDone() < cfg.train.steps) {
-        if (!control.waitForTurn()) break;
+        if (!control.waitForTurn([&] {
+                if (cb.whilePaused) cb.whilePaused(*m_trainer);
+            }))
+            break;
         StepMetrics m;
         try {
             m = m_trainer->step();

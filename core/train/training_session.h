@@ -3,6 +3,7 @@
 // and obeys a TrainControl that any other thread may poke.
 #pragma once
 
+#include "analysis/drop_detector.h"
 #include "config.h"
 #include "metrics.h"
 #include "result.h"
@@ -29,14 +30,18 @@ public:
     void stepOnce();  // while paused: allow exactly one more step
     bool isPaused() const;
     bool stopRequested() const;
-    // Called by the loop before each step: blocks while paused; false once stop is requested.
-    bool waitForTurn();
+    // Wakes a paused loop once so it can run SessionCallbacks::whilePaused (e.g. a new snapshot).
+    void wake();
+    // Called by the loop before each step: blocks while paused (running `whilePaused` on every
+    // wake()); false once stop is requested.
+    bool waitForTurn(const std::function<void()>& whilePaused = {});
 
 private:
     mutable std::mutex m_mutex;
     std::condition_variable m_cv;
     bool m_paused = false;
     bool m_stop = false;
+    bool m_wake = false;
     int m_granted = 0;
 };
 
@@ -45,6 +50,8 @@ struct SessionCallbacks {
     std::function<void(const std::vector<StepMetrics>&)> onMetrics;
     // Called after every step with the trainer (for snapshots); on the loop's thread.
     std::function<void(Trainer&)> afterStep;
+    // Called while paused, on the loop's thread, each time TrainControl::wake() is called.
+    std::function<void(Trainer&)> whilePaused;
 };
 
 class TrainingSession {
@@ -60,6 +67,9 @@ public:
     // Trains until train.steps or a stop request. Metrics are committed at least every
     // flushSeconds; a checkpoint is written every train.checkpoint_every steps and at the end.
     Status run(TrainControl& control, const SessionCallbacks& callbacks = {}, double flushSeconds = 0.5);
+    // An online drop detector with the window the offline detector would use on a run of the
+    // planned length, already fed the stored rows (of a resumed run). Re-runs every `every` rows.
+    Result<OnlineDropDetector> dropDetector(int every = 100);
     // Writes a checkpoint of the current step now (metrics are committed first).
     Status checkpointNow();
 

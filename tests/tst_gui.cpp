@@ -1,0 +1,285 @@
+// The GUI driven as a user would (offscreen): start a run, watch snapshots arrive in all four
+// views, pause / single-step / resume / stop, pick a layer and head, draw a mask, close mid-run;
+// the new-run dialog's inline validation; pixel-exact heatmaps.
+#include "analysis/drop_detector.h"
+#include "attention_view.h"
+#include "colormap.h"
+#include "heatmap_widget.h"
+#include "loss_view.h"
+#include "main_window.h"
+#include "new_run_dialog.h"
+#include "prediction_view.h"
+#include "run/checkpoint.h"
+#include "run/run_store.h"
+#include "runtime_env.h"
+#include "session_model.h"
+#include "spectra_view.h"
+#include "training_controller.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QDockWidget>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <qcustomplot.h>
+
+#include <cmath>
+
+using namespace plateau;
+
+namespace {
+RunConfig tinyRun(qint64 steps) {
+    RunConfig c = loadPreset("tiny").value();
+    c.train.steps = steps;
+    c.train.snapshotEvery = 10;
+    c.train.probeSize = 16;
+    c.train.checkpointEvery = 0;
+    c.model.layers = 2;
+    c.model.heads = 4;
+    return c;
+}
+qint64 lastStep(const MainWindow& w) {
+    const auto& m = w.session()->metrics();
+    return m.empty() ? 0 : m.back().step;
+}
+}  // namespace
+
+class TestGui : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }  // QSettings away from the user's
+
+    void liveRunDrivesAllViews() {
+        QTemporaryDir tmp;
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        const RunConfig cfg = tinyRun(100000);
+        w.startRun(cfg, tmp.filePath("run"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.session()->snapshots().size() >= 4, 60000);
+        QVERIFY(w.controller()->isRunning());
+        QCOMPARE(w.docks().size(), 4);
+        for (QDockWidget* d : w.docks()) QVERIFY(d->isVisible());
+
+        // Pause: the step count stops moving.
+        w.pauseAction()->trigger();
+        QTRY_VERIFY(w.controller()->isPaused());
+        QTest::qWait(300);  // the step in flight lands
+        const qint64 pausedAt = lastStep(w);
+        QTest::qWait(400);
+        QCOMPARE(lastStep(w), pausedAt);
+        QCOMPARE(w.pauseAction()->text(), QString("Resume"));
+
+        // One step while paused, and a snapshot of exactly that step.
+        w.stepAction()->trigger();
+        QTRY_COMPARE(lastStep(w), pausedAt + 1);
+        QTRY_COMPARE(w.session()->snapshots().back()->step, pausedAt + 1);
+        const SnapshotPtr s = w.session()->current();
+        QCOMPARE(s->step, pausedAt + 1);
+        const int n = cfg.task.n, T = n * n;
+
+        // Loss view: every metric row drawn, markers follow the detection.
+        QTRY_COMPARE(w.lossView()->pointCount(LossView::Loss), int(w.session()->metrics().size()));
+        QVERIFY(w.lossView()->smoothed(LossView::Loss).back() > 0);
+
+        // Attention: the grid shows the current snapshot, shared scale, values as in the snapshot.
+        AttentionView* att = w.attentionView();
+        QTRY_COMPARE(att->shownStep(), s->step);
+        QCOMPARE(att->cell(1, 3)->rows(), T);
+        QCOMPARE(att->cell(1, 3)->cols(), T);
+        QCOMPARE(att->cell(1, 3)->value(4, 7), s->attn(1, 3, 4, 7));
+        double rowSum = 0;
+        for (int k = 0; k < T; ++k) rowSum += att->cell(0, 2)->value(5, k);
+        QVERIFY(std::abs(rowSum - 1.0) < 1e-4);
+        // Change layer / head: the large view follows.
+        att->selectHead(1, 2);
+        QTRY_VERIFY(att->focusView()->title().contains("layer 1, head 2"));
+        QCOMPARE(att->focusView()->value(3, 3), s->attn(1, 2, 3, 3));
+        // A click on a grid cell selects its head.
+        QTest::mouseClick(att->cell(0, 1), Qt::LeftButton, {}, att->cell(0, 1)->cellRect(1, 1).center());
+        QCOMPARE(att->selectedLayer(), 0);
+        QCOMPARE(att->selectedHead(), 1);
+
+        // Predictions: n x n panels for the chosen probe matrix.
+        PredictionView* pred = w.predictionView();
+        pred->setProbeIndex(3);
+        QTRY_COMPARE(pred->shownStep(), s->step);
+        QTRY_COMPARE(pred->panel(PredictionView::Truth)->value(1, 2), s->target[std::size_t(3 * T + 1 * n + 2)]);
+        QCOMPARE(pred->panel(PredictionView::Prediction)->rows(), n);
+        QCOMPARE(pred->panel(PredictionView::Prediction)->value(0, 1), s->prediction[std::size_t(3 * T + 1)]);
+        QCOMPARE(pred->panel(PredictionView::Error)->value(2, 2),
+                 std::abs(s->prediction[std::size_t(3 * T + 2 * n + 2)] - s->target[std::size_t(3 * T + 2 * n + 2)]));
+
+        // Spectra: one curve per head with d_head values; another layer.
+        SpectraView* spec = w.spectraView();
+        spec->setLayer(1);
+        QTRY_COMPARE(spec->shownStep(), s->step);
+        const int dh = cfg.model.width / cfg.model.heads;
+        QCOMPARE(spec->qkPlot()->graphCount(), cfg.model.heads);
+        QCOMPARE(spec->qkPlot()->graph(2)->dataCount(), dh);
+        QVERIFY(std::abs(spec->ovPlot()->graph(2)->data()->at(0)->value - double(s->spectrum(1, 2).ov[0])) < 1e-6);
+
+        // Draw a mask while paused: the worker re-probes at once with exactly that mask.
+        HeatmapWidget* editor = att->maskEditor();
+        QCOMPARE(editor->rows(), n);
+        QTest::mouseClick(editor, Qt::LeftButton, {}, editor->cellRect(0, 1).center());
+        QTest::mouseClick(editor, Qt::LeftButton, {}, editor->cellRect(2, 3).center());
+        QCOMPARE(att->maskSource(), MaskSource::Custom);
+        QCOMPARE(w.controller()->probeSpec().source, MaskSource::Custom);
+        QTRY_VERIFY_WITH_TIMEOUT(w.session()->current()->probe.source == MaskSource::Custom &&
+                                     w.session()->current()->probe.customMask == att->drawnMask(), 10000);
+        const SnapshotPtr drawn = w.session()->current();
+        QCOMPARE(drawn->step, pausedAt + 1);  // still paused: same step, re-probed
+        for (int b = 0; b < drawn->probeCount; ++b)
+            for (int t = 0; t < T; ++t) QCOMPARE(int(drawn->masked[std::size_t(b * T + t)]), (t == 1 || t == 2 * n + 3) ? 1 : 0);
+        QTRY_COMPARE(pred->panel(PredictionView::Input)->marked()[1], std::uint8_t(1));
+
+        // Resume: steps move again; then stop leaves a readable run folder.
+        w.pauseAction()->trigger();
+        QTRY_VERIFY(!w.controller()->isPaused());
+        QTRY_VERIFY(lastStep(w) > pausedAt + 20);
+        w.stopAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->isRunning(), 20000);
+        QVERIFY(w.statusText().startsWith("stopped at step"));
+        auto store = RunStore::open(tmp.filePath("run"), true);
+        QVERIFY2(store, qPrintable(store ? QString() : store.error()));
+        auto rows = store.value()->readMetrics();
+        QVERIFY(rows);
+        QCOMPARE(rows.value().back().step, lastStep(w));
+        QVERIFY(!QDir(tmp.filePath("run/checkpoints")).entryList({"*.pt"}).isEmpty());
+    }
+
+    void closingMidTrainingLeavesAReadableRun() {
+        QTemporaryDir tmp;
+        qint64 steps = 0;
+        {
+            MainWindow w;
+            w.show();
+            w.startRun(tinyRun(100000), tmp.filePath("run"));
+            QTRY_VERIFY_WITH_TIMEOUT(lastStep(w) > 30, 60000);
+            w.close();  // stops the worker, which writes metrics and a final checkpoint
+            QVERIFY(!w.controller()->isRunning());
+            steps = lastStep(w);
+        }
+        auto store = RunStore::open(tmp.filePath("run"), true);
+        QVERIFY(store);
+        auto rows = store.value()->readMetrics();
+        QVERIFY(rows);
+        QVERIFY(rows.value().back().step >= steps);
+        const QStringList cps = QDir(tmp.filePath("run/checkpoints")).entryList({"*.pt"});
+        QCOMPARE(cps.size(), 1);
+        auto info = readCheckpointInfo(tmp.filePath("run/checkpoints/" + cps.first()));
+        QVERIFY(info);
+        QCOMPARE(info.value().step, rows.value().back().step);
+    }
+
+    void layoutPersistsAndResets() {
+        {
+            MainWindow w;
+            w.show();
+            QDockWidget* spectra = w.docks()[3];
+            spectra->close();
+            QVERIFY(!spectra->isVisible());
+            w.close();
+        }
+        MainWindow w2;
+        w2.show();
+        QVERIFY(!w2.docks()[3]->isVisible());  // restored from QSettings
+        w2.resetLayout();
+        for (QDockWidget* d : w2.docks()) QVERIFY(d->isVisible());
+        w2.close();
+    }
+
+    void newRunDialogValidatesInline() {
+        QTemporaryDir tmp;
+        NewRunDialog d(tmp.path());
+        d.setPreset("tiny");
+        d.setOutDir(tmp.filePath("new-run"));
+        QVERIFY2(d.isValid(), qPrintable(d.overallError()));
+        d.setField("task.n", "abc");
+        QVERIFY(!d.isValid());
+        QVERIFY(d.errorFor("task.n").contains("task.n"));
+        d.setField("task.n", "4");
+        QVERIFY(d.isValid());
+        d.setField("model.heads", "5");  // width 32 is not divisible by 5
+        QVERIFY(!d.isValid());
+        QVERIFY(d.overallError().contains("model.width"));
+        d.setField("model.heads", "4");
+        d.setField("optim.lr", "-1");
+        QVERIFY(d.errorFor("optim.lr").contains("optim.lr"));
+        d.setField("optim.lr", "0.002");
+        QVERIFY(d.isValid());
+        QCOMPARE(d.config().optim.lr, 0.002);
+        QDir(tmp.path()).mkpath("full");
+        QFile f(tmp.filePath("full/x"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        d.setOutDir(tmp.filePath("full"));
+        QVERIFY(!d.isValid());
+        QVERIFY(d.errorFor("out").contains("not empty"));
+        d.setOutDir(tmp.filePath("fresh"));
+        QVERIFY(d.isValid());
+        QCOMPARE(d.config().task.n, 4);
+        QCOMPARE(d.config().preset, QString("tiny"));
+    }
+
+    void heatmapIsPixelExact() {
+        HeatmapWidget w;
+        std::vector<float> v(25);
+        for (int i = 0; i < 25; ++i) v[std::size_t(i)] = float(i) / 24.f;
+        w.setData(5, 5, v, ColorMapKind::Sequential, 0, 1);
+        w.resize(104, 104);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QImage img = w.grab().toImage();
+        const QRect c00 = w.cellRect(0, 0), c44 = w.cellRect(4, 4);
+        QCOMPARE(c00.width(), 20);  // floor(100 / 5): whole pixels per cell
+        QCOMPARE(c00.size(), c44.size());
+        const qreal dpr = img.devicePixelRatio();
+        for (int r = 0; r < 5; ++r)
+            for (int c = 0; c < 5; ++c) {
+                const QRect cr = w.cellRect(r, c);
+                const QRgb want = mapColor(ColorMapKind::Sequential, v[std::size_t(r * 5 + c)], 0, 1);
+                // Every pixel of a cell has the cell's colour (no interpolation across cells).
+                for (QPoint p : {cr.topLeft(), cr.bottomRight(), cr.center()})
+                    QCOMPARE(img.pixel(int(p.x() * dpr), int(p.y() * dpr)) & 0xFFFFFF, want & 0xFFFFFF);
+            }
+    }
+
+    void sessionModelFollowsLiveUntilScrubbed() {
+        SessionModel m;
+        m.reset(tinyRun(10), "/tmp/x");
+        for (int s = 0; s < 3; ++s) {
+            auto snap = std::make_shared<Snapshot>();
+            snap->step = s * 10;
+            m.appendSnapshot(snap);
+        }
+        QCOMPARE(m.current()->step, qint64(20));
+        m.setFollowLive(false);
+        m.setCurrentIndex(0);
+        auto later = std::make_shared<Snapshot>();
+        later->step = 30;
+        m.appendSnapshot(later);
+        QCOMPARE(m.current()->step, qint64(0));  // scrubbed: stays
+        m.setFollowLive(true);
+        QCOMPARE(m.current()->step, qint64(30));
+        auto again = std::make_shared<Snapshot>();
+        again->step = 30;  // re-probe of the same step replaces it
+        m.appendSnapshot(again);
+        QCOMPARE(int(m.snapshots().size()), 4);
+        QCOMPARE(m.current().get(), again.get());
+    }
+};
+
+int main(int argc, char** argv) {
+    plateau::prepareProcess(argc, argv);
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("plateau-test");
+    QApplication::setOrganizationName("plateau-test");
+    plateau::configureRuntime(0);
+    TestGui tc;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&tc, argc, argv);
+}
+#include "tst_gui.moc"

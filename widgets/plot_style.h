@@ -1,0 +1,18 @@
+// Shared QCustomPlot styling of the views: log axes, a legend in one row under the axis rect (so
+// it never hides a curve), integer ticks. GUI thread only.
+#pragma once
+
+class QCustomPlot;
+class QFont;
+
+namespace plateau {
+
+// Log10 y axis with 10^k labels.
+void setLogY(QCustomPlot* plot);
+// Moves the legend out of the axis rect into a row below it, laid out left to right.
+void legendBelow(QCustomPlot* plot, const QFont& font);
+// Ticks at whole numbers only (indices, ranks).
+void integerTicksX(QCustomPlot* plot);
+void integerTicksY(QCustomPlot* plot);
+
+}  // namespace plateau

@@ -1,0 +1,72 @@
+#include "session_model.h"
+
+#include <algorithm>
+
+namespace plateau {
+
+SessionModel::SessionModel(QObject* parent) : QObject(parent) {}
+
+void SessionModel::reset(const RunConfig& cfg, const QString& runDir, const std::vector<StepMetrics>& earlier) {
+    m_cfg = cfg;
+    m_runDir = runDir;
+    m_hasRun = true;
+    m_expectedSquare = plateau::expectedSquare(cfg.task);
+    m_metrics = earlier;
+    m_snapshots.clear();
+    m_detection = {};
+    m_current = -1;
+    m_follow = true;
+    emit runReset();
+    emit metricsAppended(0);
+    emit snapshotsChanged();
+    emit currentChanged();
+    emit detectionChanged();
+}
+
+void SessionModel::appendMetrics(const std::vector<StepMetrics>& rows) {
+    const std::size_t first = m_metrics.size();
+    for (const StepMetrics& m : rows)
+        if (m_metrics.empty() || m.step > m_metrics.back().step) m_metrics.push_back(m);
+    if (m_metrics.size() > first) emit metricsAppended(first);
+}
+
+void SessionModel::appendSnapshot(const SnapshotPtr& s) {
+    if (!s) return;
+    if (!m_snapshots.empty() && m_snapshots.back()->step == s->step) m_snapshots.back() = s;
+    else if (!m_snapshots.empty() && s->step < m_snapshots.back()->step) return;  // stale
+    else m_snapshots.push_back(s);
+    emit snapshotsChanged();
+    if (m_follow) {
+        m_current = int(m_snapshots.size()) - 1;
+        emit currentChanged();
+    }
+}
+
+void SessionModel::setDetection(const DropDetection& d) {
+    m_detection = d;
+    emit detectionChanged();
+}
+
+SnapshotPtr SessionModel::current() const {
+    if (m_current < 0 || m_current >= int(m_snapshots.size())) return nullptr;
+    return m_snapshots[std::size_t(m_current)];
+}
+
+void SessionModel::setCurrentIndex(int index) {
+    if (m_snapshots.empty()) return;
+    index = std::clamp(index, 0, int(m_snapshots.size()) - 1);
+    m_follow = index == int(m_snapshots.size()) - 1 && m_follow;
+    if (index == m_current) return;
+    m_current = index;
+    emit currentChanged();
+}
+
+void SessionModel::setFollowLive(bool on) {
+    m_follow = on;
+    if (on && !m_snapshots.empty() && m_current != int(m_snapshots.size()) - 1) {
+        m_current = int(m_snapshots.size()) - 1;
+        emit currentChanged();
+    }
+}
+
+}  // namespace plateau

@@ -1,0 +1,67 @@
+// SessionModel: the one model every view reads. It holds the run's metric rows (every step), the
+// snapshot timeline, the drop detection and the current step; views redraw from it and never talk
+// to each other or to the trainer. Live training appends; scrubbing only moves the current index.
+// GUI thread only.
+#pragma once
+
+#include "analysis/drop_detector.h"
+#include "config.h"
+#include "metrics.h"
+#include "snapshot.h"
+
+#include <QObject>
+#include <memory>
+#include <vector>
+
+namespace plateau {
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+class SessionModel : public QObject {
+    Q_OBJECT
+public:
+    explicit SessionModel(QObject* parent = nullptr);
+
+    // Starts over for a run (config, folder, rows already stored when resuming).
+    void reset(const RunConfig& cfg, const QString& runDir, const std::vector<StepMetrics>& earlier = {});
+    void appendMetrics(const std::vector<StepMetrics>& rows);
+    // Appends a snapshot; one at the same step as the newest replaces it (a re-probe while paused).
+    void appendSnapshot(const SnapshotPtr& s);
+    void setDetection(const DropDetection& d);
+
+    const RunConfig& config() const { return m_cfg; }
+    const QString& runDir() const { return m_runDir; }
+    bool hasRun() const { return m_hasRun; }
+    double expectedSquare() const { return m_expectedSquare; }
+    double copyingLevel() const { return m_cfg.task.pMask * m_expectedSquare; }
+    const std::vector<StepMetrics>& metrics() const { return m_metrics; }
+    const std::vector<SnapshotPtr>& snapshots() const { return m_snapshots; }
+    const DropDetection& detection() const { return m_detection; }
+
+    // Current snapshot (null before the first). Follows the newest while followLive().
+    SnapshotPtr current() const;
+    int currentIndex() const { return m_current; }
+    void setCurrentIndex(int index);  // leaves follow-live unless it is the newest
+    bool followLive() const { return m_follow; }
+    void setFollowLive(bool on);
+
+signals:
+    void runReset();
+    void metricsAppended(std::size_t firstNewRow);
+    void snapshotsChanged();
+    void currentChanged();
+    void detectionChanged();
+
+private:
+    RunConfig m_cfg;
+    QString m_runDir;
+    bool m_hasRun = false;
+    double m_expectedSquare = 0;
+    std::vector<StepMetrics> m_metrics;
+    std::vector<SnapshotPtr> m_snapshots;
+    DropDetection m_detection;
+    int m_current = -1;
+    bool m_follow = true;
+};
+
+}  // namespace plateau

@@ -1,0 +1,168 @@
+#include "spectra_view.h"
+
+#include "session_model.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QTimer>
+#include <QVBoxLayout>
+#include "plot_style.h"
+
+#include <qcustomplot.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace plateau {
+
+namespace {
+QColor headColor(int h, int heads) {
+    static const QColor kOkabeIto[] = {QColor(0, 114, 178), QColor(213, 94, 0), QColor(0, 158, 115), QColor(204, 121, 167),
+                                       QColor(230, 159, 0), QColor(86, 180, 233), QColor(240, 228, 66), QColor(0, 0, 0)};
+    if (heads <= 8) return kOkabeIto[h];
+    return QColor::fromHsv(int(360.0 * h / heads) % 360, 200, 200);
+}
+
+void setupLogPlot(QCustomPlot* p, const QString& title, const QString& xLabel) {
+    setLogY(p);
+    integerTicksX(p);
+    p->xAxis->setLabel(xLabel);
+    p->plotLayout()->insertRow(0);
+    p->plotLayout()->addElement(0, 0, new QCPTextElement(p, title));
+    p->setMinimumSize(160, 120);
+}
+}  // namespace
+
+SpectraView::SpectraView(SessionModel* model, QWidget* parent) : QWidget(parent), m_model(model) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+    auto* controls = new QHBoxLayout;
+    m_layer = new QComboBox;
+    controls->addWidget(new QLabel("layer"));
+    controls->addWidget(m_layer);
+    m_info = new QLabel;
+    controls->addWidget(m_info, 1);
+    layout->addLayout(controls);
+    auto* row = new QHBoxLayout;
+    m_qk = new QCustomPlot;
+    m_ov = new QCustomPlot;
+    setupLogPlot(m_qk, "singular values of W_Kᵀ W_Q (per head)", "index");
+    setupLogPlot(m_ov, "singular values of P W_V (per head)", "index");
+    row->addWidget(m_qk);
+    row->addWidget(m_ov);
+    layout->addLayout(row, 3);
+    m_rank = new QCustomPlot;
+    m_rank->xAxis->setLabel("step");
+    m_rank->yAxis->setLabel("pseudo-rank");
+    m_rank->plotLayout()->insertRow(0);
+    m_rank->plotLayout()->addElement(0, 0, new QCPTextElement(m_rank, "pseudo-rank (95 % of the singular-value sum): solid QK, dashed OV"));
+    legendBelow(m_rank, font());
+    integerTicksY(m_rank);
+    m_rank->setMinimumSize(160, 110);
+    m_line = new QCPItemStraightLine(m_rank);
+    m_line->setPen(QPen(QColor(204, 121, 167), 1, Qt::DotLine));
+    layout->addWidget(m_rank, 2);
+
+    m_redraw = new QTimer(this);
+    m_redraw->setSingleShot(true);
+    m_redraw->setInterval(150);
+    connect(m_redraw, &QTimer::timeout, this, &SpectraView::redraw);
+    connect(m_layer, &QComboBox::currentIndexChanged, this, [this] {
+        m_shownStep = -1;
+        scheduleRedraw();
+    });
+    connect(model, &SessionModel::runReset, this, &SpectraView::rebuild);
+    connect(model, &SessionModel::currentChanged, this, &SpectraView::scheduleRedraw);
+}
+
+void SpectraView::setLayer(int layer) { m_layer->setCurrentIndex(layer); }
+int SpectraView::layer() const { return std::max(0, m_layer->currentIndex()); }
+
+void SpectraView::rebuild() {
+    const RunConfig& cfg = m_model->config();
+    const int keep = layer();
+    {
+        const QSignalBlocker block(m_layer);
+        m_layer->clear();
+        for (int l = 0; l < cfg.model.layers; ++l) m_layer->addItem(QString::number(l));
+        m_layer->setCurrentIndex(std::min(keep, cfg.model.layers - 1));
+    }
+    const int H = cfg.model.heads;
+    for (QCustomPlot* p : {m_qk, m_ov, m_rank}) p->clearGraphs();
+    for (int h = 0; h < H; ++h) {
+        for (QCustomPlot* p : {m_qk, m_ov}) {
+            QCPGraph* g = p->addGraph();
+            g->setPen(QPen(headColor(h, H), 1.4));
+            g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
+            g->setName(QString("head %1").arg(h));
+        }
+        QCPGraph* q = m_rank->addGraph();
+        q->setPen(QPen(headColor(h, H), 1.4));
+        q->setName(QString("head %1").arg(h));
+        q->setLineStyle(QCPGraph::lsStepLeft);
+        QCPGraph* o = m_rank->addGraph();
+        o->setPen(QPen(headColor(h, H), 1.2, Qt::DashLine));
+        o->setLineStyle(QCPGraph::lsStepLeft);
+        o->removeFromLegend();
+    }
+    m_shownStep = -1;
+    scheduleRedraw();
+}
+
+void SpectraView::scheduleRedraw() {
+    if (!m_redraw->isActive()) m_redraw->start();
+}
+
+void SpectraView::redraw() {
+    const SnapshotPtr s = m_model->current();
+    if (!s || s->heads != m_qk->graphCount()) return;
+    const int l = std::min(layer(), s->layers - 1), H = s->heads;
+    double lo = 1e300, hi = 0;
+    int dh = 1;
+    for (int h = 0; h < H; ++h) {
+        const HeadSpectrum& sp = s->spectrum(l, h);
+        for (auto [plot, values] : {std::pair{m_qk, &sp.qk}, std::pair{m_ov, &sp.ov}}) {
+            QVector<double> x, y;
+            for (std::size_t i = 0; i < values->size(); ++i) {
+                const double v = std::max(1e-12, double((*values)[i]));
+                x.push_back(double(i + 1));
+                y.push_back(v);
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+            plot->graph(h)->setData(x, y, true);
+            dh = std::max(dh, int(values->size()));
+        }
+    }
+    for (QCustomPlot* p : {m_qk, m_ov}) {
+        p->xAxis->setRange(0.5, dh + 0.5);
+        if (hi > 0) p->yAxis->setRange(std::max(lo / 2, hi * 1e-6), hi * 2);
+        p->replot(QCustomPlot::rpQueuedReplot);
+    }
+    // Pseudo-rank over the timeline (rebuilt: a few hundred points per head at most).
+    const auto& snaps = m_model->snapshots();
+    for (int h = 0; h < H; ++h) {
+        QVector<double> x, q, o;
+        for (const SnapshotPtr& t : snaps) {
+            if (t->layers <= l || t->heads != H) continue;
+            x.push_back(double(t->step));
+            q.push_back(t->spectrum(l, h).qkRank);
+            o.push_back(t->spectrum(l, h).ovRank + 0.08);  // a hair apart from QK where they agree
+        }
+        m_rank->graph(2 * h)->setData(x, q, true);
+        m_rank->graph(2 * h + 1)->setData(x, o, true);
+    }
+    m_rank->xAxis->setRange(0, std::max<double>(1, snaps.empty() ? 1.0 : double(snaps.back()->step)));
+    m_rank->yAxis->setRange(0, dh + 1);
+    m_line->point1->setCoords(double(s->step), -1);
+    m_line->point2->setCoords(double(s->step), 1);
+    m_rank->replot(QCustomPlot::rpQueuedReplot);
+    QStringList ranks;
+    for (int h = 0; h < H; ++h)
+        ranks << QString("h%1 %2/%3").arg(h).arg(s->spectrum(l, h).qkRank).arg(s->spectrum(l, h).ovRank);
+    m_info->setText(QString("step %1 · pseudo-rank QK/OV: %2").arg(s->step).arg(ranks.join(", ")));
+    m_shownStep = s->step;
+}
+
+}  // namespace plateau
