@@ -18,6 +18,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTimer>
 #include <QToolBar>
 
 #include <cmath>
@@ -93,24 +94,23 @@ MainWindow::MainWindow(QWidget* parent)
             });
     connect(m_controller, &TrainingController::snapshotReady, m_session, &SessionModel::appendSnapshot);
     connect(m_controller, &TrainingController::detectionChanged, m_session, &SessionModel::setDetection);
+    // The status bar is refreshed at most 4 times a second (rows arrive every 0.1 s).
+    m_statusTimer = new QTimer(this);
+    m_statusTimer->setSingleShot(true);
+    m_statusTimer->setInterval(250);
+    connect(m_statusTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
     connect(m_controller, &TrainingController::metricsArrived, this, [this](const std::vector<StepMetrics>& rows) {
         if (rows.empty()) return;
         m_session->appendMetrics(rows);
-        const RunConfig& cfg = m_session->config();
-        const StepMetrics& m = rows.back();
         double ms = 0;
         for (const auto& r : rows) ms += r.stepMs;
         const double sps = double(rows.size()) / std::max(1e-9, ms / 1000.0);
         m_stepsPerSec = m_stepsPerSec == 0 ? sps : 0.8 * m_stepsPerSec + 0.2 * sps;
-        const double eta = double(cfg.train.steps - m.step) / std::max(1e-9, m_stepsPerSec);
-        m_status->setText(QString("step %1 / %2   L %3   L_obs %4   L_mask %5   %6 steps/s")
-                              .arg(m.step).arg(cfg.train.steps).arg(m.loss, 0, 'e', 2).arg(m.lossObs, 0, 'e', 2)
-                              .arg(m.lossMask, 0, 'e', 2).arg(m_stepsPerSec, 0, 'f', 1));
-        m_progress->setValue(int(1000.0 * double(m.step) / double(std::max<qint64>(1, cfg.train.steps))));
-        const int etaS = int(std::lround(eta));
-        m_progress->setFormat(QString("%p%  ETA %1:%2").arg(etaS / 60).arg(etaS % 60, 2, 10, QChar('0')));
+        if (!m_statusTimer->isActive()) m_statusTimer->start();
     });
     connect(m_controller, &TrainingController::finished, this, [this](qint64 steps, const QString& error) {
+        m_statusTimer->stop();
+        updateStatus();
         m_status->setText(error.isEmpty() ? QString("stopped at step %1 (run folder %2)").arg(steps).arg(m_session->runDir())
                                           : error);
         m_progress->setFormat("%p%");
@@ -126,6 +126,20 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::updateStatus() {
+    const auto& rows = m_session->metrics();
+    if (rows.empty()) return;
+    const RunConfig& cfg = m_session->config();
+    const StepMetrics& m = rows.back();
+    const double eta = double(cfg.train.steps - m.step) / std::max(1e-9, m_stepsPerSec);
+    m_status->setText(QString("step %1 / %2   L %3   L_obs %4   L_mask %5   %6 steps/s")
+                          .arg(m.step).arg(cfg.train.steps).arg(m.loss, 0, 'e', 2).arg(m.lossObs, 0, 'e', 2)
+                          .arg(m.lossMask, 0, 'e', 2).arg(m_stepsPerSec, 0, 'f', 1));
+    m_progress->setValue(int(1000.0 * double(m.step) / double(std::max<qint64>(1, cfg.train.steps))));
+    const int etaS = int(std::lround(eta));
+    m_progress->setFormat(QString("%p%  ETA %1:%2").arg(etaS / 60).arg(etaS % 60, 2, 10, QChar('0')));
+}
 
 QDockWidget* MainWindow::addView(const QString& title, const QString& name, QWidget* view, Qt::DockWidgetArea area) {
     auto* dock = new QDockWidget(title, this);

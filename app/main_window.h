@@ -11,6 +11,7 @@ class QAction;
 class QDockWidget;
 class QLabel;
 class QProgressBar;
+class QTimer;
 
 namespace plateau {
 
@@ -51,6 +52,7 @@ private:
     QDockWidget* addView(const QString& title, const QString& name, QWidget* view, Qt::DockWidgetArea area);
     void updateActions();
     void newRunDialog();
+    void updateStatus();
 
     SessionModel* m_session;
     TrainingController* m_controller;
@@ -62,6 +64,7 @@ private:
     QAction *m_pause, *m_step, *m_stop;
     QLabel* m_status;
     QProgressBar* m_progress;
+    QTimer* m_statusTimer;
     QByteArray m_defaultState;
     double m_stepsPerSec = 0;
 };

@@ -82,22 +82,22 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
         SnapshotSchedule schedule(cfg.train.snapshotEvery);
         int builtVersion = -1;
         double lastSeconds = trainer.trainSeconds();
-        auto snapshot = [&](Trainer& t) {
+        auto snapshot = [&](Trainer& t, bool warm) {
             builtVersion = m_probeVersion;
             const SnapshotPtr s = builder.build(*t.model(), t.stepsDone(), t.trainSeconds(), probeSpec());
-            schedule.snapshotCost(s->buildMs);
+            if (warm) schedule.snapshotCost(s->buildMs);  // the first build pays one-off set-up costs
             emit snapshotReady(s);
         };
-        snapshot(trainer);  // the starting point
+        snapshot(trainer, false);  // the starting point
 
         SessionCallbacks cb;
         cb.afterStep = [&](Trainer& t) {
             const double ms = (t.trainSeconds() - lastSeconds) * 1000.0;
             lastSeconds = t.trainSeconds();
-            if (schedule.due(t.stepsDone(), ms) || builtVersion != m_probeVersion || control->isPaused()) snapshot(t);
+            if (schedule.due(t.stepsDone(), ms) || builtVersion != m_probeVersion || control->isPaused()) snapshot(t, true);
         };
         cb.whilePaused = [&](Trainer& t) {
-            if (builtVersion != m_probeVersion) snapshot(t);
+            if (builtVersion != m_probeVersion) snapshot(t, true);
         };
         cb.onMetrics = [&](const std::vector<StepMetrics>& rows) {
             emit metricsArrived(rows);

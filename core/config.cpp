@@ -71,6 +71,7 @@ const std::vector<Field>& fields() {
         PL_INT("optim.warmup_steps", optim.warmupSteps, 0, 1e9),
         PL_STR("optim.schedule", optim.schedule, (QStringList{"constant", "cosine"})),
         PL_DBL("optim.min_lr_ratio", optim.minLrRatio, 0.0, 1.0),
+        PL_INT("optim.decay_start", optim.decayStart, 0, 1e12),
         PL_DBL("optim.grad_clip", optim.gradClip, 0.0, 1e9),
         PL_INT("train.steps", train.steps, 0, 1e12),
         PL_INT("train.seed", train.seed, 0, 9007199254740991.0),
@@ -225,6 +226,9 @@ Status validateConfig(const RunConfig& c, const QString& source) {
     if (c.optim.warmupSteps > 0 && c.train.steps > 0 && c.optim.warmupSteps > c.train.steps)
         return Error{p + "optim.warmup_steps: " + QString::number(c.optim.warmupSteps) +
                      " exceeds train.steps = " + QString::number(c.train.steps)};
+    if (c.optim.schedule == "cosine" && c.train.steps > 0 && c.optim.decayStart >= c.train.steps)
+        return Error{p + "optim.decay_start: " + QString::number(c.optim.decayStart) +
+                     " is not before train.steps = " + QString::number(c.train.steps) + " (no decay would happen)"};
     return Status::success();
 }
 

@@ -43,6 +43,8 @@ struct OptimConfig {
     int warmupSteps = 0;             // linear warm-up from 0 to lr
     QString schedule = "constant";   // constant | cosine (after warm-up, down to minLrRatio*lr)
     double minLrRatio = 0.0;
+    qint64 decayStart = 0;           // cosine: constant lr until this step, then the cosine to the end
+                                     // (0 = decay from the end of warm-up)
     double gradClip = 0.0;           // max global gradient L2 norm; 0 = off
 };
 

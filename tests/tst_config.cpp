@@ -91,13 +91,14 @@ private slots:
         QTest::newRow("width/heads") << "model.heads=5" << "model.width";
         QTest::newRow("positions") << "task.n=9" << "task.n";  // quick has 512 positions; 9*9 fits
         QTest::newRow("rank>n") << "task.rank=6" << "task.rank";
+        QTest::newRow("decay never starts") << "optim.schedule=cosine;optim.decay_start=20000" << "optim.decay_start";
     }
     void crossFieldChecks() {
         QFETCH(QString, assignment);
         QFETCH(QString, mentions);
         RunConfig c = loadPreset("quick").value();
         c.model.maxPositions = 64;
-        QVERIFY(applyOverride(c, assignment).ok());
+        for (const QString& a : assignment.split(';')) QVERIFY(applyOverride(c, a).ok());
         const Status s = validateConfig(c, "x.json");
         QVERIFY(!s.ok());
         QVERIFY2(s.error().contains(mentions) && s.error().startsWith("x.json"), qPrintable(s.error()));

@@ -76,6 +76,12 @@ private slots:
         QVERIFY(std::fabs(t.learningRate(10) - 1e-3) < 1e-12);
         QVERIFY(std::fabs(t.learningRate(60) - 0.55e-3) < 1e-12);   // half-way: midpoint
         QVERIFY(std::fabs(t.learningRate(110) - 1e-4) < 1e-12);     // end: min ratio
+        c.optim.decayStart = 60;  // constant, then the cosine over the last 50 steps
+        Trainer w(c);
+        QVERIFY(std::fabs(w.learningRate(60) - 1e-3) < 1e-12);
+        QVERIFY(std::fabs(w.learningRate(85) - 0.55e-3) < 1e-12);
+        QVERIFY(std::fabs(w.learningRate(110) - 1e-4) < 1e-12);
+        c.optim.decayStart = 0;
         c.optim.schedule = "constant";
         Trainer k(c);
         QCOMPARE(k.learningRate(11), 1e-3);

@@ -12,6 +12,7 @@
 #include <QScrollArea>
 #include <QSplitter>
 #include <QStandardItemModel>
+#include <QShowEvent>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -83,7 +84,7 @@ AttentionView::AttentionView(SessionModel* model, QWidget* parent) : QWidget(par
 
     m_redraw = new QTimer(this);
     m_redraw->setSingleShot(true);
-    m_redraw->setInterval(100);
+    m_redraw->setInterval(200);
     connect(m_redraw, &QTimer::timeout, this, &AttentionView::redraw);
     connect(m_source, &QComboBox::currentIndexChanged, this, [this] { emitMask(); });
     connect(m_maskEditor, &HeatmapWidget::cellClicked, this, &AttentionView::toggleMaskCell);
@@ -177,7 +178,13 @@ void AttentionView::scheduleRedraw() {
     if (!m_redraw->isActive()) m_redraw->start();
 }
 
+void AttentionView::showEvent(QShowEvent* e) {
+    QWidget::showEvent(e);
+    scheduleRedraw();
+}
+
 void AttentionView::redraw() {
+    if (!isVisible()) return;  // closed or behind a tab: catch up in showEvent
     const SnapshotPtr s = m_model->current();
     if (!s || s->layers != m_layers || s->heads != m_heads || s->n != m_n) return;
     const int T = s->seqLen();

@@ -43,6 +43,9 @@ public:
 signals:
     void maskRequested(const plateau::ProbeSpec& spec);
 
+protected:
+    void showEvent(QShowEvent* e) override;
+
 private:
     void rebuildGrid();
     void scheduleRedraw();

@@ -6,6 +6,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSlider>
+#include <QShowEvent>
 #include <QTimer>
 #include <QVBoxLayout>
 #include "plot_style.h"
@@ -78,6 +79,7 @@ LossView::LossView(SessionModel* model, QWidget* parent)
     m_currentLine->setVisible(false);
 
     setLogY(m_plot);
+    liveRendering(m_plot);
     m_plot->xAxis->setLabel("step");
     m_plot->yAxis->setLabel("MSE");
     legendBelow(m_plot, font());
@@ -87,7 +89,7 @@ LossView::LossView(SessionModel* model, QWidget* parent)
 
     m_redraw = new QTimer(this);
     m_redraw->setSingleShot(true);
-    m_redraw->setInterval(100);  // at most ~10 redraws per second however fast rows arrive
+    m_redraw->setInterval(250);  // at most ~4 redraws per second however fast rows arrive
     connect(m_redraw, &QTimer::timeout, this, &LossView::redraw);
 
     connect(m_smoothSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 1000.0); });
@@ -228,7 +230,13 @@ void LossView::updateMarkers() {
     }
 }
 
+void LossView::showEvent(QShowEvent* e) {
+    QWidget::showEvent(e);
+    scheduleRedraw();
+}
+
 void LossView::redraw() {
+    if (!isVisible()) return;  // closed or behind a tab: catch up in showEvent
     const auto& rows = m_model->metrics();
     const double copy = m_model->copyingLevel();
     const double xMax = rows.empty() ? 10.0 : std::max(10.0, xOf(rows.size() - 1));

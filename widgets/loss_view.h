@@ -42,6 +42,9 @@ public:
     QString cursorText() const;
     void showCursorAt(double x);     // what hovering at x shows
 
+protected:
+    void showEvent(QShowEvent* e) override;
+
 private:
     void rebuild();
     void appendFrom(std::size_t first);

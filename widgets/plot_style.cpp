@@ -4,6 +4,12 @@
 
 namespace plateau {
 
+void liveRendering(QCustomPlot* p) {
+    p->setNotAntialiasedElements(QCP::aePlottables | QCP::aeItems | QCP::aeGrid | QCP::aeAxes | QCP::aeLegendItems |
+                                 QCP::aeScatters | QCP::aeFills | QCP::aeZeroLine | QCP::aeOther);
+    p->setPlottingHints(QCP::phFastPolylines | QCP::phCacheLabels);
+}
+
 void setLogY(QCustomPlot* p) {
     p->yAxis->setScaleType(QCPAxis::stLogarithmic);
     p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));

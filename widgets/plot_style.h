@@ -7,6 +7,9 @@ class QFont;
 
 namespace plateau {
 
+// Cheap live redraws: no antialiasing of curves, items and grid (text stays smooth), fast
+// polylines, cached labels. Exports switch antialiasing back on.
+void liveRendering(QCustomPlot* plot);
 // Log10 y axis with 10^k labels.
 void setLogY(QCustomPlot* plot);
 // Moves the legend out of the axis rect into a row below it, laid out left to right.

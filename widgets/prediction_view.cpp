@@ -7,6 +7,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSpinBox>
+#include <QShowEvent>
 #include <QTimer>
 #include <QVBoxLayout>
 #include "plot_style.h"
@@ -59,6 +60,7 @@ PredictionView::PredictionView(SessionModel* model, QWidget* parent) : QWidget(p
     m_observed->setName("observed MSE to X");
     m_observed->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
     setLogY(m_plot);
+    liveRendering(m_plot);
     m_plot->xAxis->setLabel("step (probe batch)");
     legendBelow(m_plot, font());
     m_line = new QCPItemStraightLine(m_plot);
@@ -67,7 +69,7 @@ PredictionView::PredictionView(SessionModel* model, QWidget* parent) : QWidget(p
 
     m_redraw = new QTimer(this);
     m_redraw->setSingleShot(true);
-    m_redraw->setInterval(100);
+    m_redraw->setInterval(300);
     connect(m_redraw, &QTimer::timeout, this, &PredictionView::redraw);
     connect(m_index, &QSpinBox::valueChanged, this, [this] {
         m_shownStep = -1;
@@ -90,7 +92,13 @@ void PredictionView::scheduleRedraw() {
     if (!m_redraw->isActive()) m_redraw->start();
 }
 
+void PredictionView::showEvent(QShowEvent* e) {
+    QWidget::showEvent(e);
+    scheduleRedraw();
+}
+
 void PredictionView::redraw() {
+    if (!isVisible()) return;  // closed or behind a tab: catch up in showEvent
     const auto& snaps = m_model->snapshots();
     // The score curves: one point per snapshot (a re-probed last snapshot replaces its point).
     if (m_plottedSnapshots > snaps.size()) m_plottedSnapshots = 0;

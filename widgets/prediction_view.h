@@ -30,6 +30,9 @@ public:
     QCustomPlot* scorePlot() const { return m_plot; }
     qint64 shownStep() const { return m_shownStep; }
 
+protected:
+    void showEvent(QShowEvent* e) override;
+
 private:
     void scheduleRedraw();
     void redraw();

@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QShowEvent>
 #include <QTimer>
 #include <QVBoxLayout>
 #include "plot_style.h"
@@ -26,6 +27,7 @@ QColor headColor(int h, int heads) {
 
 void setupLogPlot(QCustomPlot* p, const QString& title, const QString& xLabel) {
     setLogY(p);
+    liveRendering(p);
     integerTicksX(p);
     p->xAxis->setLabel(xLabel);
     p->plotLayout()->insertRow(0);
@@ -58,6 +60,7 @@ SpectraView::SpectraView(SessionModel* model, QWidget* parent) : QWidget(parent)
     m_rank->plotLayout()->insertRow(0);
     m_rank->plotLayout()->addElement(0, 0, new QCPTextElement(m_rank, "pseudo-rank (95 % of the singular-value sum): solid QK, dashed OV"));
     legendBelow(m_rank, font());
+    liveRendering(m_rank);
     integerTicksY(m_rank);
     m_rank->setMinimumSize(160, 110);
     m_line = new QCPItemStraightLine(m_rank);
@@ -66,7 +69,7 @@ SpectraView::SpectraView(SessionModel* model, QWidget* parent) : QWidget(parent)
 
     m_redraw = new QTimer(this);
     m_redraw->setSingleShot(true);
-    m_redraw->setInterval(150);
+    m_redraw->setInterval(400);
     connect(m_redraw, &QTimer::timeout, this, &SpectraView::redraw);
     connect(m_layer, &QComboBox::currentIndexChanged, this, [this] {
         m_shownStep = -1;
@@ -114,7 +117,13 @@ void SpectraView::scheduleRedraw() {
     if (!m_redraw->isActive()) m_redraw->start();
 }
 
+void SpectraView::showEvent(QShowEvent* e) {
+    QWidget::showEvent(e);
+    scheduleRedraw();
+}
+
 void SpectraView::redraw() {
+    if (!isVisible()) return;  // closed or behind a tab: catch up in showEvent
     const SnapshotPtr s = m_model->current();
     if (!s || s->heads != m_qk->graphCount()) return;
     const int l = std::min(layer(), s->layers - 1), H = s->heads;

@@ -28,6 +28,9 @@ public:
     QCustomPlot* rankPlot() const { return m_rank; }
     qint64 shownStep() const { return m_shownStep; }
 
+protected:
+    void showEvent(QShowEvent* e) override;
+
 private:
     void rebuild();
     void scheduleRedraw();

@@ -39,9 +39,10 @@ void Trainer::restoreCounters(qint64 stepsDone, double trainSeconds) {
 double Trainer::learningRate(qint64 s) const {
     const auto& o = m_cfg.optim;
     if (o.warmupSteps > 0 && s <= o.warmupSteps) return o.lr * double(s) / double(o.warmupSteps);
-    if (o.schedule == "cosine" && m_cfg.train.steps > o.warmupSteps) {
-        const double span = double(m_cfg.train.steps - o.warmupSteps);
-        const double progress = std::clamp(double(s - o.warmupSteps) / span, 0.0, 1.0);
+    const qint64 start = std::max<qint64>(o.warmupSteps, o.decayStart);
+    if (o.schedule == "cosine" && m_cfg.train.steps > start) {
+        const double span = double(m_cfg.train.steps - start);
+        const double progress = std::clamp(double(s - start) / span, 0.0, 1.0);
         return o.lr * (o.minLrRatio + (1.0 - o.minLrRatio) * 0.5 * (1.0 + std::cos(M_PI * progress)));
     }
     return o.lr;

@@ -1,0 +1,171 @@
+// plateau-bench-gui: training speed with the GUI showing all four views against the same run
+// headless (same preset, seed, steps, threads), interleaved rounds in one process, and the longest
+// stall of the GUI thread's event loop while training streams to the views.
+// usage: plateau-bench-gui [--preset NAME] [--steps N] [--rounds R] [--set k=v ...]
+#include <torch/torch.h>  // before Qt
+
+#include "attention_view.h"
+#include "config.h"
+#include "main_window.h"
+#include "runtime_env.h"
+#include "session_model.h"
+#include "train/training_session.h"
+#include "training_controller.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+
+using namespace plateau;
+
+namespace {
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Steps per second of a headless TrainingSession (what plateau-cli runs), wall clock.
+double headless(const RunConfig& cfg, const QString& dir) {
+    auto session = TrainingSession::create(cfg, dir);
+    if (!session) {
+        std::fprintf(stderr, "%s\n", qPrintable(session.error()));
+        std::exit(2);
+    }
+    TrainControl control;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (Status st = session.value()->run(control, {}, 0.1); !st) {
+        std::fprintf(stderr, "%s\n", qPrintable(st.error()));
+        std::exit(2);
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return double(cfg.train.steps) / s;
+}
+
+struct GuiResult {
+    double stepsPerSec = 0, maxStallMs = 0, p99StallMs = 0;
+    std::size_t snapshots = 0;
+    double snapshotMs = 0;  // median build time on the worker
+    double guiCpuShare = 0; // CPU time of the GUI thread / wall time of the run
+    qint64 lastInterval = 0;
+};
+
+GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only) {
+    MainWindow w;
+    w.resize(1500, 950);
+    w.show();
+    for (QDockWidget* d : w.docks()) d->setVisible(only.isEmpty() || d->windowTitle().compare(only, Qt::CaseInsensitive) == 0);
+    QElapsedTimer clock;
+    qint64 t0 = -1, t1 = -1;
+    QObject::connect(w.controller(), &TrainingController::started, &w, [&] { t0 = clock.nsecsElapsed(); });
+    QEventLoop loop;
+    QObject::connect(w.controller(), &TrainingController::finished, &w, [&](qint64, const QString& err) {
+        t1 = clock.nsecsElapsed();
+        if (!err.isEmpty()) std::fprintf(stderr, "%s\n", qPrintable(err));
+        loop.quit();
+    });
+    // Event-loop stall probe: a 5 ms timer; any gap beyond its period is time the GUI thread was busy.
+    std::vector<double> gaps;
+    QElapsedTimer probeClock;
+    QTimer probe;
+    probe.setTimerType(Qt::PreciseTimer);
+    probe.setInterval(5);
+    qint64 last = -1;
+    QObject::connect(&probe, &QTimer::timeout, [&] {
+        const qint64 now = probeClock.nsecsElapsed();
+        if (last >= 0 && t0 >= 0 && t1 < 0) gaps.push_back(std::max(0.0, (now - last) / 1e6 - 5.0));
+        last = now;
+    });
+    auto threadCpu = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return double(ts.tv_sec) + ts.tv_nsec / 1e9;
+    };
+    double cpu0 = 0, cpu1 = 0;
+    QObject::connect(w.controller(), &TrainingController::started, &w, [&] { cpu0 = threadCpu(); });
+    QObject::connect(w.controller(), &TrainingController::finished, &w, [&] { cpu1 = threadCpu(); });
+    clock.start();
+    probeClock.start();
+    probe.start();
+    w.startRun(cfg, dir);
+    loop.exec();
+    probe.stop();
+    GuiResult r;
+    r.stepsPerSec = double(cfg.train.steps) / ((t1 - t0) / 1e9);
+    r.guiCpuShare = (cpu1 - cpu0) / ((t1 - t0) / 1e9);
+    std::sort(gaps.begin(), gaps.end());
+    r.maxStallMs = gaps.empty() ? 0 : gaps.back();
+    r.p99StallMs = gaps.empty() ? 0 : gaps[std::size_t(0.99 * double(gaps.size() - 1))];
+    const auto& snaps = w.session()->snapshots();
+    r.snapshots = snaps.size();
+    std::vector<double> build;
+    for (const auto& s : snaps) build.push_back(s->buildMs);
+    r.snapshotMs = median(build);
+    r.lastInterval = snaps.size() >= 2 ? snaps.back()->step - snaps[snaps.size() - 2]->step : 0;
+    w.close();
+    return r;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    prepareProcess(argc, argv);
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("plateau-bench");
+    QStandardPaths::setTestModeEnabled(true);
+    QCommandLineParser p;
+    p.addHelpOption();
+    p.addOption({"preset", "preset (default quick)", "name", "quick"});
+    p.addOption({"steps", "steps per measurement (default 1500)", "n", "1500"});
+    p.addOption({"rounds", "interleaved rounds (default 3)", "r", "3"});
+    p.addOption({"set", "config override", "k=v"});
+    p.addOption({"only", "show only this dock (Loss, Attention, Predictions, Spectra): where the GUI's time goes", "dock"});
+    p.process(app);
+    auto cfg = loadPreset(p.value("preset"));
+    if (!cfg) {
+        std::fprintf(stderr, "%s\n", qPrintable(cfg.error()));
+        return 2;
+    }
+    cfg->train.steps = p.value("steps").toLongLong();
+    cfg->train.checkpointEvery = 0;
+    for (const QString& s : p.values("set"))
+        if (Status st = applyOverride(cfg.value(), s); !st) {
+            std::fprintf(stderr, "%s\n", qPrintable(st.error()));
+            return 2;
+        }
+    const RuntimeReport rt = configureRuntime(cfg->train.threads);
+    std::printf("runtime: %s\nplatform: %s\npreset %s, %lld steps per measurement, docks shown: %s\n",
+                qPrintable(rt.summary()), qPrintable(QGuiApplication::platformName()), qPrintable(p.value("preset")),
+                cfg->train.steps, p.isSet("only") ? qPrintable(p.value("only")) : "all four");
+    QTemporaryDir tmp;
+    std::vector<double> h, g, stall, p99;
+    std::size_t snaps = 0;
+    const int rounds = p.value("rounds").toInt();
+    for (int r = 0; r < rounds; ++r) {
+        h.push_back(headless(cfg.value(), tmp.filePath(QString("h%1").arg(r))));
+        const GuiResult gr = withGui(cfg.value(), tmp.filePath(QString("g%1").arg(r)), p.value("only"));
+        g.push_back(gr.stepsPerSec);
+        stall.push_back(gr.maxStallMs);
+        p99.push_back(gr.p99StallMs);
+        snaps = gr.snapshots;
+        std::printf("round %d: headless %.1f steps/s, GUI %.1f steps/s (%.3f), longest GUI-thread stall %.1f ms (p99 %.1f ms), "
+                    "%zu snapshots (%.1f ms each on the worker, last interval %lld steps), GUI thread busy %.1f %% of a core\n",
+                    r + 1, h.back(), g.back(), g.back() / h.back(), gr.maxStallMs, gr.p99StallMs, gr.snapshots,
+                    gr.snapshotMs, gr.lastInterval, 100 * gr.guiCpuShare);
+        std::fflush(stdout);
+    }
+    const double ratio = median(g) / median(h);
+    const double worstStall = *std::max_element(stall.begin(), stall.end());
+    std::printf("median: headless %.1f steps/s, GUI %.1f steps/s: GUI keeps %.1f %% of headless speed (goal >= 95 %%)\n",
+                median(h), median(g), 100 * ratio);
+    std::printf("longest GUI-thread stall over all rounds: %.1f ms (goal <= 50 ms); median p99 %.1f ms\n", worstStall, median(p99));
+    return 0;
+}
