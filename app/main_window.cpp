@@ -38,8 +38,6 @@ MainWindow::MainWindow(QWidget* parent)
     m_attentionDock = addView("Attention", "dock.attention", m_attention, Qt::RightDockWidgetArea);
     m_spectraDock = addView("Spectra", "dock.spectra", m_spectra, Qt::LeftDockWidgetArea);
     m_predictionDock = addView("Predictions", "dock.predictions", m_predictions, Qt::RightDockWidgetArea);
-    resizeDocks({m_lossDock, m_spectraDock}, {3, 2}, Qt::Vertical);
-    resizeDocks({m_attentionDock, m_predictionDock}, {3, 2}, Qt::Vertical);
 
     auto* bar = addToolBar("Training");
     bar->setObjectName("toolbar.training");
@@ -118,9 +116,15 @@ MainWindow::MainWindow(QWidget* parent)
         updateActions();
     });
 
+    // The default layout (also what "Reset layout" returns to): loss over spectra on the left,
+    // attention over predictions on the right, the right column a little wider.
+    resize(1500, 950);
+    resizeDocks({m_lossDock, m_attentionDock}, {640, 860}, Qt::Horizontal);
+    resizeDocks({m_lossDock, m_spectraDock}, {520, 300}, Qt::Vertical);
+    resizeDocks({m_attentionDock, m_predictionDock}, {500, 320}, Qt::Vertical);
     m_defaultState = saveState();
     QSettings settings;
-    if (!restoreGeometry(settings.value("window/geometry").toByteArray())) resize(1500, 950);
+    restoreGeometry(settings.value("window/geometry").toByteArray());
     restoreState(settings.value("window/state").toByteArray());
     updateActions();
 }

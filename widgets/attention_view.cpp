@@ -77,7 +77,7 @@ AttentionView::AttentionView(SessionModel* model, QWidget* parent) : QWidget(par
     maskRow->addWidget(maskHelp, 1);
     rl->addLayout(maskRow);
     split->addWidget(right);
-    m_gridHost->setMinimumWidth(260);
+    m_gridHost->setMinimumWidth(300);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 1);
     layout->addWidget(split, 1);
@@ -117,7 +117,10 @@ void AttentionView::rebuildGrid() {
         for (int h = 0; h < m_heads; ++h) {
             auto* w = new HeatmapWidget;
             w->setBlockSize(m_n);
-            w->setTitle(QString("L%1 H%2").arg(l).arg(h));
+            w->setTitle(QString("L%1 H%2\n").arg(l).arg(h));
+            QFont small = w->font();
+            small.setPointSizeF(small.pointSizeF() * 0.85);
+            w->setFont(small);
             w->setData(T, T, std::vector<float>(std::size_t(T * T), NAN), ColorMapKind::Sequential, 0, 1);
             w->setToolTip(QString("layer %1, head %2: click to inspect").arg(l).arg(h));
             connect(w, &HeatmapWidget::cellClicked, this, [this, l, h] { selectHead(l, h); });
@@ -162,8 +165,9 @@ void AttentionView::toggleMaskCell(int row, int col) {
 
 void AttentionView::showDrawnMask() {
     std::vector<float> shade(m_drawn.size());
-    for (std::size_t i = 0; i < shade.size(); ++i) shade[i] = m_drawn[i] ? -0.8f : 0.f;  // masked dark, observed white
-    m_maskEditor->setData(m_n, m_n, shade, ColorMapKind::Diverging, 0, 1);
+    for (std::size_t i = 0; i < shade.size(); ++i) shade[i] = m_drawn[i] ? 0.05f : 0.7f;  // masked dark, observed green
+    m_maskEditor->setData(m_n, m_n, shade, ColorMapKind::Sequential, 0, 1);
+    m_maskEditor->setBlockSize(1);
     m_maskEditor->setMarked(m_drawn);
 }
 
@@ -199,7 +203,7 @@ void AttentionView::redraw() {
             const std::size_t i = std::size_t(l * m_heads + h);
             // Compact: "L0H1 r.42 c.08" (same-row / same-column scores); full numbers in the tooltip.
             auto frac = [](float v) { return QString::number(double(v), 'f', 2).remove(QRegularExpression("^0")); };
-            w->setTitle(QString("L%1H%2 r%3 c%4").arg(l).arg(h).arg(frac(s->sameRow[i])).arg(frac(s->sameCol[i])));
+            w->setTitle(QString("L%1 H%2\nr%3 c%4").arg(l).arg(h).arg(frac(s->sameRow[i])).arg(frac(s->sameCol[i])));
             w->setToolTip(QString("layer %1, head %2: same row %3, same column %4 (uniform %5); click to inspect")
                               .arg(l).arg(h).arg(s->sameRow[i], 0, 'f', 3).arg(s->sameCol[i], 0, 'f', 3)
                               .arg(double(m_n - 1) / T, 0, 'f', 3));

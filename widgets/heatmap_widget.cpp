@@ -46,12 +46,16 @@ void HeatmapWidget::setHoverGuides(bool on) { m_guides = on; update(); }
 void HeatmapWidget::setMinimumCellSize(int px) { m_minCell = std::max(1, px); updateGeometry(); }
 
 QSize HeatmapWidget::sizeHint() const {
-    const int titleH = m_title.isEmpty() ? 0 : fontMetrics().height() + 2;
+    const int titleH = titleHeight();
     return {std::max(40, m_cols * m_minCell * 3) + 4, std::max(40, m_rows * m_minCell * 3) + titleH + 4};
 }
 
+int HeatmapWidget::titleHeight() const {
+    return m_title.isEmpty() ? 0 : fontMetrics().height() * int(m_title.count('\n') + 1) + 2;
+}
+
 QRect HeatmapWidget::gridRect() const {
-    const int titleH = m_title.isEmpty() ? 0 : fontMetrics().height() + 2;
+    const int titleH = titleHeight();
     const QRect area = rect().adjusted(2, 2 + titleH, -2, -2);
     if (m_rows <= 0 || m_cols <= 0 || area.width() <= 0 || area.height() <= 0) return {};
     // Whole pixels per cell when possible: every cell the same size, no interpolation.
@@ -83,7 +87,7 @@ void HeatmapWidget::paintEvent(QPaintEvent*) {
     p.setRenderHint(QPainter::SmoothPixmapTransform, false);
     if (!m_title.isEmpty()) {
         p.setPen(palette().color(QPalette::WindowText));
-        p.drawText(QRect(0, 1, width(), fontMetrics().height()), Qt::AlignHCenter | Qt::AlignVCenter, m_title);
+        p.drawText(QRect(0, 1, width(), titleHeight()), Qt::AlignHCenter | Qt::AlignTop, m_title);
     }
     const QRect g = gridRect();
     if (g.isEmpty()) return;

@@ -21,7 +21,7 @@ public:
     // values: rows x cols, row-major. Range [lo, hi] (Sequential) or [-hi, hi] (Diverging).
     void setData(int rows, int cols, std::vector<float> values, ColorMapKind kind, double lo, double hi);
     void setMarked(std::vector<std::uint8_t> marked);  // rows x cols, 1 = draw a cross (masked)
-    void setTitle(const QString& title);
+    void setTitle(const QString& title);  // may hold several lines
     void setSelected(bool selected);
     void setBlockSize(int b);          // light dividers every b cells (0 = none)
     void setHoverGuides(bool on);      // highlight the hovered cell's row and column
@@ -50,6 +50,7 @@ protected:
 
 private:
     QRect gridRect() const;
+    int titleHeight() const;
     bool cellAt(QPoint p, int* r, int* c) const;
 
     int m_rows = 0, m_cols = 0;
