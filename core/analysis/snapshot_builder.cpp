@@ -16,6 +16,10 @@ struct SnapshotBuilder::Impl {
     RunConfig cfg;
     MatrixCompletionTask task;
     int probeCount;
+    // The probe batch of the last spec: the same matrices every time, generated once per mask.
+    bool haveBatch = false;
+    ProbeSpec batchSpec;
+    Batch batch;
     Impl(const RunConfig& c, int count) : cfg(c), task(c.task), probeCount(count) {}
 };
 
@@ -46,13 +50,17 @@ std::shared_ptr<const Snapshot> SnapshotBuilder::build(BertEncoderImpl& model, q
     s->heads = model.dims().heads;
     s->probeCount = B;
     s->probe = validate(spec).ok() ? spec : ProbeSpec{};
-    Batch batch;
-    if (s->probe.source == MaskSource::Random)
-        batch = d->task.sample(B, seed, DataStream::Probe, 0);
-    else
-        batch = d->task.sampleWithMask(B, seed, DataStream::Probe, 0,
-                                       s->probe.source == MaskSource::PaperRow ? MatrixCompletionTask::paperRowMask(n)
-                                                                               : s->probe.customMask);
+    if (!d->haveBatch || d->batchSpec != s->probe) {
+        if (s->probe.source == MaskSource::Random)
+            d->batch = d->task.sample(B, seed, DataStream::Probe, 0);
+        else
+            d->batch = d->task.sampleWithMask(B, seed, DataStream::Probe, 0,
+                                              s->probe.source == MaskSource::PaperRow ? MatrixCompletionTask::paperRowMask(n)
+                                                                                      : s->probe.customMask);
+        d->batchSpec = s->probe;
+        d->haveBatch = true;
+    }
+    const Batch& batch = d->batch;
     ForwardOptions opts;
     opts.attentions = true;
     const ForwardOutput fw = model.forward(batch.tokens, opts);

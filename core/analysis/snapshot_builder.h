@@ -1,6 +1,7 @@
 // SnapshotBuilder: turns the model at the current step into an immutable Snapshot (attention
 // maps, predictions, spectra) on a fixed probe batch, so frames are comparable over time. Runs on
-// the training thread (it calls the model); the Snapshot it returns is plain data.
+// the training thread (it calls the model and caches the probe batch: one thread); the Snapshot
+// it returns is plain data.
 #pragma once
 
 #include "config.h"
