@@ -103,7 +103,7 @@ void SpectraView::rebuild() {
         }
         QCPGraph* q = m_rank->addGraph();
         q->setPen(QPen(headColor(h, H), 1.4));
-        q->setName(QString("head %1").arg(h));
+        q->setName(QString("h%1").arg(h));
         q->setLineStyle(QCPGraph::lsStepLeft);
         QCPGraph* o = m_rank->addGraph();
         o->setPen(QPen(headColor(h, H), 1.2, Qt::DashLine));
