@@ -12,7 +12,6 @@
 #include <QScrollArea>
 #include <QSplitter>
 #include <QStandardItemModel>
-#include <QShowEvent>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -21,7 +20,7 @@
 
 namespace plateau {
 
-AttentionView::AttentionView(SessionModel* model, QWidget* parent) : QWidget(parent), m_model(model) {
+AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledView(200, parent), m_model(model) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;
@@ -82,10 +81,6 @@ AttentionView::AttentionView(SessionModel* model, QWidget* parent) : QWidget(par
     split->setStretchFactor(1, 1);
     layout->addWidget(split, 1);
 
-    m_redraw = new QTimer(this);
-    m_redraw->setSingleShot(true);
-    m_redraw->setInterval(200);
-    connect(m_redraw, &QTimer::timeout, this, &AttentionView::redraw);
     connect(m_source, &QComboBox::currentIndexChanged, this, [this] { emitMask(); });
     connect(m_maskEditor, &HeatmapWidget::cellClicked, this, &AttentionView::toggleMaskCell);
     connect(m_focus, &HeatmapWidget::cellHovered, this, [this](int q, int k, double v) {
@@ -178,17 +173,7 @@ void AttentionView::emitMask() {
     emit maskRequested(spec);
 }
 
-void AttentionView::scheduleRedraw() {
-    if (!m_redraw->isActive()) m_redraw->start();
-}
-
-void AttentionView::showEvent(QShowEvent* e) {
-    QWidget::showEvent(e);
-    scheduleRedraw();
-}
-
 void AttentionView::redraw() {
-    if (!isVisible()) return;  // closed or behind a tab: catch up in showEvent
     const SnapshotPtr s = m_model->current();
     if (!s || s->layers != m_layers || s->heads != m_heads || s->n != m_n) return;
     const int T = s->seqLen();

@@ -7,7 +7,7 @@
 
 #include "snapshot.h"
 
-#include <QWidget>
+#include "throttled_view.h"
 #include <vector>
 
 class QComboBox;
@@ -20,7 +20,7 @@ namespace plateau {
 class HeatmapWidget;
 class SessionModel;
 
-class AttentionView : public QWidget {
+class AttentionView : public ThrottledView {
     Q_OBJECT
 public:
     explicit AttentionView(SessionModel* model, QWidget* parent = nullptr);
@@ -44,12 +44,10 @@ signals:
     void maskRequested(const plateau::ProbeSpec& spec);
 
 protected:
-    void showEvent(QShowEvent* e) override;
+    void redraw() override;
 
 private:
     void rebuildGrid();
-    void scheduleRedraw();
-    void redraw();
     void emitMask();
     void showDrawnMask();
 
@@ -61,7 +59,6 @@ private:
     std::vector<HeatmapWidget*> m_cells;
     HeatmapWidget* m_focus;
     HeatmapWidget* m_maskEditor;
-    QTimer* m_redraw;
     int m_layers = 0, m_heads = 0, m_n = 0;
     int m_layer = 0, m_head = 0;
     std::vector<std::uint8_t> m_drawn;

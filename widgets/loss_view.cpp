@@ -6,7 +6,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSlider>
-#include <QShowEvent>
 #include <QTimer>
 #include <QVBoxLayout>
 #include "plot_style.h"
@@ -33,7 +32,7 @@ double seriesValue(const StepMetrics& m, int s) {
 }  // namespace
 
 LossView::LossView(SessionModel* model, QWidget* parent)
-    : QWidget(parent), m_model(model), m_plot(new QCustomPlot(this)) {
+    : ThrottledView(250, parent), m_model(model), m_plot(new QCustomPlot(this)) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;
@@ -87,10 +86,6 @@ LossView::LossView(SessionModel* model, QWidget* parent)
     m_plot->yAxis->setRange(1e-4, 1);
     m_plot->setMinimumSize(200, 120);
 
-    m_redraw = new QTimer(this);
-    m_redraw->setSingleShot(true);
-    m_redraw->setInterval(250);  // at most ~4 redraws per second however fast rows arrive
-    connect(m_redraw, &QTimer::timeout, this, &LossView::redraw);
 
     connect(m_smoothSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 1000.0); });
     connect(m_logX, &QCheckBox::toggled, this, &LossView::setLogX);
@@ -182,10 +177,6 @@ void LossView::appendFrom(std::size_t first) {
 
 int LossView::pointCount(Series s) const { return m_ema[s]->dataCount(); }
 
-void LossView::scheduleRedraw() {
-    if (!m_redraw->isActive()) m_redraw->start();
-}
-
 std::vector<double> LossView::markerSteps() const {
     std::vector<double> out;
     for (const DropEvent& d : m_model->detection().drops) {
@@ -230,13 +221,7 @@ void LossView::updateMarkers() {
     }
 }
 
-void LossView::showEvent(QShowEvent* e) {
-    QWidget::showEvent(e);
-    scheduleRedraw();
-}
-
 void LossView::redraw() {
-    if (!isVisible()) return;  // closed or behind a tab: catch up in showEvent
     const auto& rows = m_model->metrics();
     const double copy = m_model->copyingLevel();
     const double xMax = rows.empty() ? 10.0 : std::max(10.0, xOf(rows.size() - 1));

@@ -5,7 +5,7 @@
 // onset / drop end, and the current snapshot's step. Redraws from a throttled timer. GUI thread.
 #pragma once
 
-#include <QWidget>
+#include "throttled_view.h"
 #include <vector>
 
 class QCheckBox;
@@ -22,7 +22,7 @@ namespace plateau {
 
 class SessionModel;
 
-class LossView : public QWidget {
+class LossView : public ThrottledView {
     Q_OBJECT
 public:
     explicit LossView(SessionModel* model, QWidget* parent = nullptr);
@@ -43,13 +43,11 @@ public:
     void showCursorAt(double x);     // what hovering at x shows
 
 protected:
-    void showEvent(QShowEvent* e) override;
+    void redraw() override;
 
 private:
     void rebuild();
     void appendFrom(std::size_t first);
-    void scheduleRedraw();
-    void redraw();
     void updateMarkers();
     double xOf(std::size_t row) const;
 
@@ -58,7 +56,6 @@ private:
     QCheckBox *m_logX, *m_time;
     QSlider* m_smoothSlider;
     QLabel *m_smoothLabel, *m_cursor;
-    QTimer* m_redraw;
     QCPGraph* m_raw[SeriesCount];
     QCPGraph* m_ema[SeriesCount];
     QCPGraph* m_ref;

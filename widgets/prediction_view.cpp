@@ -7,7 +7,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSpinBox>
-#include <QShowEvent>
 #include <QTimer>
 #include <QVBoxLayout>
 #include "plot_style.h"
@@ -19,7 +18,7 @@
 
 namespace plateau {
 
-PredictionView::PredictionView(SessionModel* model, QWidget* parent) : QWidget(parent), m_model(model) {
+PredictionView::PredictionView(SessionModel* model, QWidget* parent) : ThrottledView(300, parent), m_model(model) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;
@@ -67,10 +66,6 @@ PredictionView::PredictionView(SessionModel* model, QWidget* parent) : QWidget(p
     m_line->setPen(QPen(QColor(204, 121, 167), 1, Qt::DotLine));
     layout->addWidget(m_plot, 2);
 
-    m_redraw = new QTimer(this);
-    m_redraw->setSingleShot(true);
-    m_redraw->setInterval(300);
-    connect(m_redraw, &QTimer::timeout, this, &PredictionView::redraw);
     connect(m_index, &QSpinBox::valueChanged, this, [this] {
         m_shownStep = -1;
         scheduleRedraw();
@@ -88,17 +83,7 @@ PredictionView::PredictionView(SessionModel* model, QWidget* parent) : QWidget(p
 void PredictionView::setProbeIndex(int i) { m_index->setValue(i); }
 int PredictionView::probeIndex() const { return m_index->value(); }
 
-void PredictionView::scheduleRedraw() {
-    if (!m_redraw->isActive()) m_redraw->start();
-}
-
-void PredictionView::showEvent(QShowEvent* e) {
-    QWidget::showEvent(e);
-    scheduleRedraw();
-}
-
 void PredictionView::redraw() {
-    if (!isVisible()) return;  // closed or behind a tab: catch up in showEvent
     const auto& snaps = m_model->snapshots();
     // The score curves: one point per snapshot (a re-probed last snapshot replaces its point).
     if (m_plottedSnapshots > snaps.size()) m_plottedSnapshots = 0;

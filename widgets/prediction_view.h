@@ -4,7 +4,7 @@
 // to 0, what copying the MASK token gives) against completion (MSE to the truth). GUI thread.
 #pragma once
 
-#include <QWidget>
+#include "throttled_view.h"
 
 class QCPGraph;
 class QCPItemStraightLine;
@@ -18,7 +18,7 @@ namespace plateau {
 class HeatmapWidget;
 class SessionModel;
 
-class PredictionView : public QWidget {
+class PredictionView : public ThrottledView {
     Q_OBJECT
 public:
     explicit PredictionView(SessionModel* model, QWidget* parent = nullptr);
@@ -31,11 +31,9 @@ public:
     qint64 shownStep() const { return m_shownStep; }
 
 protected:
-    void showEvent(QShowEvent* e) override;
+    void redraw() override;
 
 private:
-    void scheduleRedraw();
-    void redraw();
 
     SessionModel* m_model;
     QSpinBox* m_index;
@@ -44,7 +42,6 @@ private:
     QCustomPlot* m_plot;
     QCPGraph *m_copy, *m_complete, *m_observed;
     QCPItemStraightLine* m_line;
-    QTimer* m_redraw;
     qint64 m_shownStep = -1;
     std::size_t m_plottedSnapshots = 0;
 };

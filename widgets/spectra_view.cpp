@@ -5,7 +5,6 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QShowEvent>
 #include <QTimer>
 #include <QVBoxLayout>
 #include "plot_style.h"
@@ -36,7 +35,7 @@ void setupLogPlot(QCustomPlot* p, const QString& title, const QString& xLabel) {
 }
 }  // namespace
 
-SpectraView::SpectraView(SessionModel* model, QWidget* parent) : QWidget(parent), m_model(model) {
+SpectraView::SpectraView(SessionModel* model, QWidget* parent) : ThrottledView(400, parent), m_model(model) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;
@@ -68,10 +67,6 @@ SpectraView::SpectraView(SessionModel* model, QWidget* parent) : QWidget(parent)
     row->addWidget(m_rank, 1);
     layout->addLayout(row, 1);
 
-    m_redraw = new QTimer(this);
-    m_redraw->setSingleShot(true);
-    m_redraw->setInterval(400);
-    connect(m_redraw, &QTimer::timeout, this, &SpectraView::redraw);
     connect(m_layer, &QComboBox::currentIndexChanged, this, [this] {
         m_shownStep = -1;
         scheduleRedraw();
@@ -114,17 +109,7 @@ void SpectraView::rebuild() {
     scheduleRedraw();
 }
 
-void SpectraView::scheduleRedraw() {
-    if (!m_redraw->isActive()) m_redraw->start();
-}
-
-void SpectraView::showEvent(QShowEvent* e) {
-    QWidget::showEvent(e);
-    scheduleRedraw();
-}
-
 void SpectraView::redraw() {
-    if (!isVisible()) return;  // closed or behind a tab: catch up in showEvent
     const SnapshotPtr s = m_model->current();
     if (!s || s->heads != m_qk->graphCount()) return;
     const int l = std::min(layer(), s->layers - 1), H = s->heads;

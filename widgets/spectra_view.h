@@ -3,7 +3,7 @@
 // k whose top-k singular values hold 95 % of the sum) over the snapshot timeline. GUI thread.
 #pragma once
 
-#include <QWidget>
+#include "throttled_view.h"
 #include <vector>
 
 class QComboBox;
@@ -16,7 +16,7 @@ namespace plateau {
 
 class SessionModel;
 
-class SpectraView : public QWidget {
+class SpectraView : public ThrottledView {
     Q_OBJECT
 public:
     explicit SpectraView(SessionModel* model, QWidget* parent = nullptr);
@@ -29,19 +29,16 @@ public:
     qint64 shownStep() const { return m_shownStep; }
 
 protected:
-    void showEvent(QShowEvent* e) override;
+    void redraw() override;
 
 private:
     void rebuild();
-    void scheduleRedraw();
-    void redraw();
 
     SessionModel* m_model;
     QComboBox* m_layer;
     QLabel* m_info;
     QCustomPlot *m_qk, *m_ov, *m_rank;
     QCPItemStraightLine* m_line;
-    QTimer* m_redraw;
     qint64 m_shownStep = -1;
 };
 
