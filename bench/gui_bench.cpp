@@ -7,6 +7,7 @@
 #include "attention_view.h"
 #include "config.h"
 #include "main_window.h"
+#include "run/run_store.h"
 #include "runtime_env.h"
 #include "session_model.h"
 #include "train/training_session.h"
@@ -14,7 +15,9 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QDockWidget>
+#include <QFile>
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QStandardPaths>
@@ -24,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <unistd.h>
 #include <cstdio>
 
 using namespace plateau;
@@ -32,6 +36,19 @@ namespace {
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Mean time inside training steps (the trainer's own stepMs) of the run stored in `dir`: with
+// the wall time it tells whether the GUI slows the steps themselves (CPU contention) or adds
+// time between them (snapshots, signals, the detector).
+double meanStepMs(const QString& dir) {
+    auto store = RunStore::open(dir, true);
+    if (!store) return 0;
+    auto rows = store.value()->readMetrics();
+    if (!rows || rows->empty()) return 0;
+    double sum = 0;
+    for (const StepMetrics& m : rows.value()) sum += m.stepMs;
+    return sum / double(rows->size());
 }
 
 // Steps per second of a headless TrainingSession (what plateau-cli runs), wall clock.
@@ -56,8 +73,50 @@ struct GuiResult {
     std::size_t snapshots = 0;
     double snapshotMs = 0;  // median build time on the worker
     double guiCpuShare = 0; // CPU time of the GUI thread / wall time of the run
+    double xCpuShare = -1;  // CPU time of the X server (Xvfb/Xorg) / wall time, -1 when not found
     qint64 lastInterval = 0;
 };
+
+// The GUI thread is blocked exactly while it dispatches an event (input, timers, queued
+// signals, paints all go through notify()), so the longest top-level dispatch is the longest
+// event-loop stall. Measured without adding wake-ups (a probe timer would itself compete with
+// the training threads for the two cores).
+class BenchApp : public QApplication {
+public:
+    using QApplication::QApplication;
+    bool notify(QObject* receiver, QEvent* event) override {
+        if (!recording || depth > 0) return QApplication::notify(receiver, event);
+        ++depth;
+        const auto t0 = std::chrono::steady_clock::now();
+        const bool r = QApplication::notify(receiver, event);
+        dispatchMs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        --depth;
+        return r;
+    }
+    bool recording = false;
+    int depth = 0;
+    std::vector<double> dispatchMs;
+};
+BenchApp* app = nullptr;
+
+// CPU seconds the X server has used (it draws what the GUI sends: its time competes with
+// training too), or -1 when there is none to be found (offscreen, Wayland).
+double xServerCpu() {
+    const QDir proc("/proc");
+    for (const QString& pid : proc.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile comm(proc.filePath(pid + "/comm"));
+        if (!comm.open(QIODevice::ReadOnly)) continue;
+        const QByteArray name = comm.readAll().trimmed();
+        if (name != "Xvfb" && name != "Xorg" && name != "X") continue;
+        QFile stat(proc.filePath(pid + "/stat"));
+        if (!stat.open(QIODevice::ReadOnly)) continue;
+        const QByteArray line = stat.readAll();
+        const QList<QByteArray> f = line.mid(line.lastIndexOf(')') + 2).split(' ');
+        if (f.size() < 13) continue;
+        return (f[11].toDouble() + f[12].toDouble()) / double(sysconf(_SC_CLK_TCK));  // utime + stime
+    }
+    return -1;
+}
 
 GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only) {
     MainWindow w;
@@ -73,18 +132,6 @@ GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only)
         if (!err.isEmpty()) std::fprintf(stderr, "%s\n", qPrintable(err));
         loop.quit();
     });
-    // Event-loop stall probe: a 5 ms timer; any gap beyond its period is time the GUI thread was busy.
-    std::vector<double> gaps;
-    QElapsedTimer probeClock;
-    QTimer probe;
-    probe.setTimerType(Qt::PreciseTimer);
-    probe.setInterval(5);
-    qint64 last = -1;
-    QObject::connect(&probe, &QTimer::timeout, [&] {
-        const qint64 now = probeClock.nsecsElapsed();
-        if (last >= 0 && t0 >= 0 && t1 < 0) gaps.push_back(std::max(0.0, (now - last) / 1e6 - 5.0));
-        last = now;
-    });
     auto threadCpu = [] {
         timespec ts{};
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -93,15 +140,18 @@ GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only)
     double cpu0 = 0, cpu1 = 0;
     QObject::connect(w.controller(), &TrainingController::started, &w, [&] { cpu0 = threadCpu(); });
     QObject::connect(w.controller(), &TrainingController::finished, &w, [&] { cpu1 = threadCpu(); });
+    double xCpu0 = 0, xCpu1 = 0;
+    QObject::connect(w.controller(), &TrainingController::started, &w, [&] { app->recording = true; xCpu0 = xServerCpu(); });
+    QObject::connect(w.controller(), &TrainingController::finished, &w, [&] { app->recording = false; xCpu1 = xServerCpu(); });
+    app->dispatchMs.clear();
     clock.start();
-    probeClock.start();
-    probe.start();
     w.startRun(cfg, dir);
     loop.exec();
-    probe.stop();
+    std::vector<double> gaps = app->dispatchMs;
     GuiResult r;
     r.stepsPerSec = double(cfg.train.steps) / ((t1 - t0) / 1e9);
     r.guiCpuShare = (cpu1 - cpu0) / ((t1 - t0) / 1e9);
+    r.xCpuShare = xCpu1 >= 0 && xCpu0 >= 0 ? (xCpu1 - xCpu0) / ((t1 - t0) / 1e9) : -1;
     std::sort(gaps.begin(), gaps.end());
     r.maxStallMs = gaps.empty() ? 0 : gaps.back();
     r.p99StallMs = gaps.empty() ? 0 : gaps[std::size_t(0.99 * double(gaps.size() - 1))];
@@ -118,17 +168,18 @@ GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only)
 
 int main(int argc, char** argv) {
     prepareProcess(argc, argv);
-    QApplication app(argc, argv);
+    BenchApp benchApp(argc, argv);
+    app = &benchApp;
     QApplication::setApplicationName("plateau-bench");
     QStandardPaths::setTestModeEnabled(true);
     QCommandLineParser p;
     p.addHelpOption();
     p.addOption({"preset", "preset (default quick)", "name", "quick"});
-    p.addOption({"steps", "steps per measurement (default 1500)", "n", "1500"});
-    p.addOption({"rounds", "interleaved rounds (default 3)", "r", "3"});
+    p.addOption({"steps", "steps per measurement (default 600)", "n", "600"});
+    p.addOption({"rounds", "interleaved rounds (default 10)", "r", "10"});
     p.addOption({"set", "config override", "k=v"});
     p.addOption({"only", "show only this dock (Loss, Attention, Predictions, Spectra): where the GUI's time goes", "dock"});
-    p.process(app);
+    p.process(benchApp);
     auto cfg = loadPreset(p.value("preset"));
     if (!cfg) {
         std::fprintf(stderr, "%s\n", qPrintable(cfg.error()));
@@ -146,26 +197,39 @@ int main(int argc, char** argv) {
                 qPrintable(rt.summary()), qPrintable(QGuiApplication::platformName()), qPrintable(p.value("preset")),
                 cfg->train.steps, p.isSet("only") ? qPrintable(p.value("only")) : "all four");
     QTemporaryDir tmp;
-    std::vector<double> h, g, stall, p99;
+    std::vector<double> h, g, stall, p99, hIn, gIn, hOut, gOut;
     std::size_t snaps = 0;
     const int rounds = p.value("rounds").toInt();
     for (int r = 0; r < rounds; ++r) {
         h.push_back(headless(cfg.value(), tmp.filePath(QString("h%1").arg(r))));
         const GuiResult gr = withGui(cfg.value(), tmp.filePath(QString("g%1").arg(r)), p.value("only"));
         g.push_back(gr.stepsPerSec);
+        const double hStep = meanStepMs(tmp.filePath(QString("h%1").arg(r)));
+        const double gStep = meanStepMs(tmp.filePath(QString("g%1").arg(r)));
+        hIn.push_back(hStep);
+        gIn.push_back(gStep);
+        hOut.push_back(1000.0 / h.back() - hStep);
+        gOut.push_back(1000.0 / g.back() - gStep);
         stall.push_back(gr.maxStallMs);
         p99.push_back(gr.p99StallMs);
         snaps = gr.snapshots;
         std::printf("round %d: headless %.1f steps/s, GUI %.1f steps/s (%.3f), longest GUI-thread stall %.1f ms (p99 %.1f ms), "
-                    "%zu snapshots (%.1f ms each on the worker, last interval %lld steps), GUI thread busy %.1f %% of a core\n",
+                    "%zu snapshots (%.1f ms each on the worker, last interval %lld steps), GUI thread busy %.1f %% of a core, X server %.1f %%\n",
                     r + 1, h.back(), g.back(), g.back() / h.back(), gr.maxStallMs, gr.p99StallMs, gr.snapshots,
-                    gr.snapshotMs, gr.lastInterval, 100 * gr.guiCpuShare);
+                    gr.snapshotMs, gr.lastInterval, 100 * gr.guiCpuShare, 100 * gr.xCpuShare);
+        std::printf("         per step: headless %.2f ms in the step + %.2f ms around it; GUI %.2f ms + %.2f ms\n",
+                    hStep, hOut.back(), gStep, gOut.back());
         std::fflush(stdout);
     }
     const double ratio = median(g) / median(h);
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < g.size(); ++i) ratios.push_back(g[i] / h[i]);
     const double worstStall = *std::max_element(stall.begin(), stall.end());
     std::printf("median: headless %.1f steps/s, GUI %.1f steps/s: GUI keeps %.1f %% of headless speed (goal >= 95 %%)\n",
                 median(h), median(g), 100 * ratio);
+    std::printf("median of the per-round ratios: %.1f %%\n", 100 * median(ratios));
+    std::printf("median per step: headless %.2f ms in steps + %.2f ms around them, GUI %.2f ms + %.2f ms\n",
+                median(hIn), median(hOut), median(gIn), median(gOut));
     std::printf("longest GUI-thread stall over all rounds: %.1f ms (goal <= 50 ms); median p99 %.1f ms\n", worstStall, median(p99));
     return 0;
 }
