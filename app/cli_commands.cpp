@@ -45,6 +45,9 @@ const char* kUsage =
     "  plateau-cli describe (--preset NAME | --config FILE) [--set key=value ...]\n"
     "  plateau-cli metrics DIR --csv\n"
     "  plateau-cli info DIR\n"
+    "  plateau-cli export DIR --out FIGDIR [--steps a,b,...] [--format pdf,png,svg] [--size WxH] [--dpi N]\n"
+    "      the figure set of a run (loss, attention at chosen steps, predictions and spectra before /\n"
+    "      after the drop, CSVs), drawn offscreen; default steps: early, plateau, before/after drop, final\n"
     "  plateau-cli presets\n";
 
 // Minimal option reader: --name value pairs and repeated --set.

@@ -3,13 +3,24 @@
 #include <torch/torch.h>  // before Qt (Qt's `slots` macro breaks torch headers)
 
 #include "cli_commands.h"
+#include "figure_set.h"
 #include "runtime_env.h"
 
+#include <QApplication>
 #include <QCoreApplication>
 #include <cstdio>
+#include <cstring>
 
 int main(int argc, char** argv) {
     plateau::prepareProcess(argc, argv);
+    if (argc > 1 && std::strcmp(argv[1], "export") == 0) {
+        // Figures are drawn by the GUI's own views, offscreen: no display needed (clusters).
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+        QApplication app(argc, argv);
+        QApplication::setApplicationName("plateau-cli");
+        QStringList args = app.arguments().mid(2);
+        return plateau::exportCommand(args);
+    }
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("plateau-cli");
     QStringList args = app.arguments();

@@ -1,5 +1,6 @@
-// plateau: the GUI. `plateau [RUN_DIR] [--preset NAME | --config FILE] [--out DIR]` starts
-// training at once (default preset: quick) or resumes RUN_DIR.
+// plateau: the GUI. `plateau [--preset NAME | --config FILE] [--out DIR]` starts training at once
+// (default preset: quick); `plateau RUN_DIR` opens a run to scrub through (following it if
+// another process is training it); `plateau --resume RUN_DIR` continues training it.
 #include <torch/torch.h>  // before Qt
 
 #include "config.h"
@@ -24,7 +25,8 @@ int main(int argc, char** argv) {
     QCommandLineParser parser;
     parser.setApplicationDescription("Plateau: watch a transformer learn abruptly.");
     parser.addHelpOption();
-    parser.addPositionalArgument("run", "run folder to resume (optional)");
+    parser.addPositionalArgument("run", "run folder to open (optional)");
+    parser.addOption({"resume", "continue training the run folder given (instead of only opening it)"});
     parser.addOption({"preset", "preset to train (default: quick)", "name"});
     parser.addOption({"config", "JSON config file to train", "file"});
     parser.addOption({"out", "folder for the new run", "dir"});
@@ -37,8 +39,11 @@ int main(int argc, char** argv) {
     };
     plateau::MainWindow window;
     if (!parser.positionalArguments().isEmpty()) {
-        window.resumeRun(parser.positionalArguments().first());
+        const QString dir = parser.positionalArguments().first();
+        if (parser.isSet("resume")) window.resumeRun(dir);
+        else if (!window.openRun(dir)) return die(window.lastMessage());
     } else {
+        if (parser.isSet("resume")) return die("--resume needs a run folder");
         if (parser.isSet("preset") && parser.isSet("config")) return die("give --preset or --config, not both");
         auto cfg = parser.isSet("config") ? plateau::loadConfigFile(parser.value("config"))
                                           : plateau::loadPreset(parser.isSet("preset") ? parser.value("preset") : "quick");

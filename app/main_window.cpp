@@ -5,13 +5,24 @@
 #include "new_run_dialog.h"
 #include "prediction_view.h"
 #include "session_model.h"
+#include "analysis/drop_detector.h"
+#include "export_dialog.h"
+#include "figure_set.h"
+#include "run/run_reader.h"
 #include "spectra_view.h"
+#include "timeline_view.h"
 #include "training_controller.h"
 
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QLabel>
+#include <QMimeData>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -38,6 +49,12 @@ MainWindow::MainWindow(QWidget* parent)
     m_attentionDock = addView("Attention", "dock.attention", m_attention, Qt::RightDockWidgetArea);
     m_spectraDock = addView("Spectra", "dock.spectra", m_spectra, Qt::LeftDockWidgetArea);
     m_predictionDock = addView("Predictions", "dock.predictions", m_predictions, Qt::RightDockWidgetArea);
+    m_timeline = new TimelineView(m_session);
+    m_timelineDock = addView("Timeline", "dock.timeline", m_timeline, Qt::BottomDockWidgetArea);
+    m_followTimer = new QTimer(this);
+    m_followTimer->setInterval(1000);
+    connect(m_followTimer, &QTimer::timeout, this, &MainWindow::followTick);
+    setAcceptDrops(true);
 
     auto* bar = addToolBar("Training");
     bar->setObjectName("toolbar.training");
@@ -64,11 +81,32 @@ MainWindow::MainWindow(QWidget* parent)
 
     auto* file = menuBar()->addMenu("&File");
     file->addAction(newRun);
+    file->addAction("&Open run…", QKeySequence::Open, this, &MainWindow::openRunDialog);
+    m_recentMenu = file->addMenu("Recent runs");
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
+    m_resume = file->addAction("Resume training", this, [this] {
+        if (m_reader) resumeRun(m_reader->dir());
+    });
+    m_resume->setToolTip("continue training the opened run from its newest checkpoint");
+    file->addSeparator();
+    auto* exportMenu = file->addMenu("Export view");
+    for (ThrottledView* v : std::initializer_list<ThrottledView*>{m_loss, m_attention, m_predictions, m_spectra}) {
+        const QString name = v->figureName();
+        exportMenu->addAction(name.left(1).toUpper() + name.mid(1) + "…", this, [this, v] { exportViewDialog(v); });
+    }
+    file->addAction("Export figure set…", QKeySequence("Ctrl+E"), this, &MainWindow::exportFigureSetDialog);
     file->addSeparator();
     file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
     menuBar()->addMenu("&Run")->addActions({m_pause, m_step, m_stop});
     auto* view = menuBar()->addMenu("&View");
     for (QDockWidget* d : docks()) view->addAction(d->toggleViewAction());
+    view->addAction(m_timelineDock->toggleViewAction());
+    view->addSeparator();
+    // Scrubbing keys, window-wide (text fields keep their own arrow keys).
+    view->addAction("Previous snapshot", QKeySequence(Qt::Key_Left), m_timeline, &TimelineView::previous);
+    view->addAction("Next snapshot", QKeySequence(Qt::Key_Right), m_timeline, &TimelineView::next);
+    view->addAction("First snapshot", QKeySequence(Qt::Key_Home), m_timeline, &TimelineView::first);
+    view->addAction("Newest snapshot (follow live)", QKeySequence(Qt::Key_End), m_timeline, &TimelineView::last);
     view->addSeparator();
     view->addAction("Reset layout", this, &MainWindow::resetLayout);
 
@@ -84,10 +122,13 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_controller, &TrainingController::started, this,
             [this](const QString& dir, const QString& runtime, const QStringList& warnings, const RunConfig& cfg,
                    const std::vector<StepMetrics>& earlier) {
+                m_reader.reset();
+                m_followTimer->stop();
                 m_session->reset(cfg, dir, earlier);
                 setWindowTitle("Plateau — " + dir);
+                addRecent(dir);
                 statusBar()->showMessage("runtime: " + runtime, 8000);
-                if (!warnings.isEmpty()) QMessageBox::warning(this, "Plateau: slow runtime", warnings.join("\n"));
+                if (!warnings.isEmpty()) notify("Plateau: slow runtime", warnings.join("\n"), false);
                 updateActions();
             });
     connect(m_controller, &TrainingController::snapshotReady, m_session, &SessionModel::appendSnapshot);
@@ -112,7 +153,7 @@ MainWindow::MainWindow(QWidget* parent)
         m_status->setText(error.isEmpty() ? QString("stopped at step %1 (run folder %2)").arg(steps).arg(m_session->runDir())
                                           : error);
         m_progress->setFormat("%p%");
-        if (!error.isEmpty() && isVisible()) QMessageBox::critical(this, "Plateau", error);
+        if (!error.isEmpty()) notify("Plateau", error, true);
         updateActions();
     });
 
@@ -122,6 +163,7 @@ MainWindow::MainWindow(QWidget* parent)
     resizeDocks({m_lossDock, m_attentionDock}, {640, 860}, Qt::Horizontal);
     resizeDocks({m_lossDock, m_spectraDock}, {520, 300}, Qt::Vertical);
     resizeDocks({m_attentionDock, m_predictionDock}, {500, 320}, Qt::Vertical);
+    resizeDocks({m_timelineDock}, {56}, Qt::Vertical);
     m_defaultState = saveState();
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
@@ -157,7 +199,7 @@ QDockWidget* MainWindow::addView(const QString& title, const QString& name, QWid
 QList<QDockWidget*> MainWindow::docks() const { return {m_lossDock, m_attentionDock, m_predictionDock, m_spectraDock}; }
 
 void MainWindow::resetLayout() {
-    for (QDockWidget* d : docks()) {
+    for (QDockWidget* d : docks() + QList<QDockWidget*>{m_timelineDock}) {
         d->setFloating(false);
         d->show();
     }
@@ -176,6 +218,13 @@ void MainWindow::startRun(const RunConfig& cfg, const QString& outDir) {
 }
 
 void MainWindow::resumeRun(const QString& runDir) {
+    if (runBeingWritten(runDir)) {
+        notify("Plateau", runDir + ": being trained by another process; opened to follow it instead", false);
+        openRun(runDir);
+        return;
+    }
+    m_reader.reset();
+    m_followTimer->stop();
     m_stepsPerSec = 0;
     m_controller->resumeRun(runDir);
     m_status->setText("resuming " + runDir);
@@ -190,8 +239,183 @@ void MainWindow::newRunDialog() {
 
 QString MainWindow::statusText() const { return m_status->text(); }
 
+void MainWindow::notify(const QString& title, const QString& text, bool error) {
+    m_lastMessage = text;
+    if (!isVisible()) return;
+    // Not modal-blocking: training and following go on while the message is up.
+    auto* box = new QMessageBox(error ? QMessageBox::Critical : QMessageBox::Warning, title, text, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setWindowModality(Qt::NonModal);
+    box->show();
+}
+
+QStringList MainWindow::recentRuns() const { return QSettings().value("recentRuns").toStringList(); }
+
+void MainWindow::addRecent(const QString& dir) {
+    QStringList list = recentRuns();
+    const QString abs = QFileInfo(dir).absoluteFilePath();
+    list.removeAll(abs);
+    list.prepend(abs);
+    while (list.size() > 10) list.removeLast();
+    QSettings().setValue("recentRuns", list);
+}
+
+void MainWindow::fillRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList list = recentRuns();
+    if (list.isEmpty()) m_recentMenu->addAction("(none yet)")->setEnabled(false);
+    for (const QString& dir : list) {
+        QAction* a = m_recentMenu->addAction(dir, this, [this, dir] { openRun(dir); });
+        a->setEnabled(QFileInfo(dir).isDir());
+    }
+}
+
+void MainWindow::openRunDialog() {
+    const QString dir = QFileDialog::getExistingDirectory(this, "Open a Plateau run folder", defaultRunsFolder());
+    if (!dir.isEmpty()) openRun(dir);
+}
+
+bool MainWindow::openRun(const QString& runDir) {
+    if (m_controller->isRunning()) {
+        if (isVisible() &&
+            QMessageBox::question(this, "Plateau", "Training is running. Stop it (its run stays on disk) and open " + runDir + "?") !=
+                QMessageBox::Yes)
+            return false;
+        m_controller->stopAndWait();
+    }
+    auto reader = RunReader::open(runDir);
+    if (!reader) {
+        notify("Plateau: cannot open run", reader.error(), true);
+        return false;
+    }
+    m_reader = std::move(reader.value());
+    m_followTimer->stop();
+    const std::vector<StepMetrics>& rows = m_reader->metrics();
+    m_session->reset(m_reader->config(), m_reader->dir(), rows);
+    for (const SnapshotPtr& s : m_reader->snapshots()) m_session->appendSnapshot(s);
+    std::vector<qint64> steps;
+    std::vector<double> losses;
+    for (const StepMetrics& m : rows) {
+        steps.push_back(m.step);
+        losses.push_back(m.loss);
+    }
+    if (!rows.empty()) m_session->setDetection(detectDrops(steps, losses, DetectorParams::forLength(std::size_t(m_reader->config().train.steps))));
+    setWindowTitle("Plateau — " + m_reader->dir());
+    addRecent(m_reader->dir());
+    m_stepsPerSec = 0;
+    updateStatus();
+    const bool following = m_reader->beingWritten();
+    if (following) m_followTimer->start();
+    QString state = following ? "following (being trained by another process)"
+                    : m_reader->finished() ? "finished" : "stopped";
+    m_status->setText(QString("%1: %2 steps, %3 snapshots, %4").arg(m_reader->dir()).arg(rows.empty() ? 0 : rows.back().step)
+                          .arg(m_reader->snapshots().size()).arg(state));
+    if (m_reader->snapshots().empty() && m_reader->problems().isEmpty())
+        statusBar()->showMessage("this run has no stored snapshots (written before they existed?): only its curves are shown", 10000);
+    if (!m_reader->problems().isEmpty())
+        notify("Plateau: parts of the run could not be read", m_reader->problems().join("\n"), false);
+    updateActions();
+    return true;
+}
+
+bool MainWindow::isFollowing() const { return m_followTimer->isActive(); }
+
+void MainWindow::followTick() {
+    if (!m_reader) return m_followTimer->stop();
+    const bool writing = m_reader->beingWritten();
+    std::vector<StepMetrics> rows;
+    std::vector<SnapshotPtr> snaps;
+    if (Status st = m_reader->readUpdates(&rows, &snaps); !st) {
+        m_followTimer->stop();
+        notify("Plateau", st.error(), true);
+        return;
+    }
+    if (!rows.empty()) {
+        m_session->appendMetrics(rows);
+        double ms = 0;
+        for (const auto& r : rows) ms += r.stepMs;
+        m_stepsPerSec = double(rows.size()) / std::max(1e-9, ms / 1000.0);
+    }
+    for (const SnapshotPtr& s : snaps) m_session->appendSnapshot(s);
+    // The detector over the whole curve: every 5 s while following, and once at the end.
+    static constexpr int kDetectEveryTicks = 5;
+    if (!rows.empty() && (++m_followTicks % kDetectEveryTicks == 0 || !writing)) {
+        std::vector<qint64> steps;
+        std::vector<double> losses;
+        for (const StepMetrics& m : m_reader->metrics()) {
+            steps.push_back(m.step);
+            losses.push_back(m.loss);
+        }
+        m_session->setDetection(detectDrops(steps, losses, DetectorParams::forLength(std::size_t(m_reader->config().train.steps))));
+    }
+    updateStatus();
+    if (!writing) {
+        m_followTimer->stop();
+        m_status->setText(m_reader->dir() + ": the training process has ended");
+        updateActions();
+    }
+}
+
+Status MainWindow::exportView(ThrottledView* view, const QString& path, const QList<FigureFormat>& formats, bool csv,
+                              const FigureOptions& options) {
+    if (!m_session->hasRun()) return Error{"no run to export"};
+    view->redrawNow();
+    if (csv) {
+        auto files = view->exportCsv(path);
+        if (!files) return Error{files.error()};
+        statusBar()->showMessage("wrote " + files->join(", "), 8000);
+        return Status::success();
+    }
+    FigureOptions o = options;
+    const SnapshotPtr cur = m_session->current();
+    if (o.caption.isEmpty())
+        o.caption = QFileInfo(m_session->runDir()).fileName() + (cur && view != m_loss ? QString(": step %1").arg(cur->step) : QString());
+    for (FigureFormat f : formats)
+        if (Status st = exportFigure(view, view->figureParts(), path, f, o); !st) return st;
+    statusBar()->showMessage("wrote " + path, 8000);
+    return Status::success();
+}
+
+void MainWindow::exportViewDialog(ThrottledView* view) {
+    if (!m_session->hasRun()) return notify("Plateau", "no run to export yet", true);
+    QRect bounds;
+    for (QWidget* p : view->figureParts()) bounds |= QRect(p->mapTo(view, QPoint(0, 0)), p->size());
+    const QString base = QDir(QFileInfo(m_session->runDir()).absolutePath()).filePath(QFileInfo(m_session->runDir()).fileName() + "-" + view->figureName() + ".pdf");
+    ExportDialog d(ExportDialog::OneView, base, bounds.size(), this);
+    if (d.exec() != QDialog::Accepted) return;
+    if (Status st = exportView(view, d.path(), d.formats(), d.csv(), d.figureOptions()); !st) notify("Plateau: export failed", st.error(), true);
+}
+
+void MainWindow::exportFigureSetDialog() {
+    if (!m_session->hasRun()) return notify("Plateau", "no run to export yet", true);
+    ExportDialog d(ExportDialog::FigureSet, m_session->runDir() + "/figures", QSize(), this);
+    if (d.exec() != QDialog::Accepted) return;
+    FigureSetOptions o;
+    o.formats = d.formats();
+    o.steps = d.steps();
+    o.figure = d.figureOptions();
+    auto files = exportFigureSet(*this, d.path(), o);
+    if (!files) return notify("Plateau: export failed", files.error(), true);
+    statusBar()->showMessage(QString("wrote %1 files into %2").arg(files->size()).arg(d.path()), 10000);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+    const auto urls = e->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile() && QFileInfo(urls.first().toLocalFile()).isDir())
+        e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e) {
+    const auto urls = e->mimeData()->urls();
+    if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+    e->acceptProposedAction();
+    openRun(urls.first().toLocalFile());
+}
+
 void MainWindow::updateActions() {
     const bool running = m_controller->isRunning();
+    m_resume->setEnabled(!running && m_reader && !isFollowing() && !m_reader->finished() && !m_reader->checkpoints().empty() &&
+                         m_reader->configOk());
     m_pause->setEnabled(running);
     m_step->setEnabled(running);
     m_stop->setEnabled(running);

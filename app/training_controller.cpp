@@ -78,23 +78,42 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
         emit started(session.store().dir(), rt.summary(), rt.warnings, cfg, earlier.value());
         if (detector.size() > 0) emit detectionChanged(detector.result());
 
-        SnapshotBuilder builder(cfg, cfg.train.probeSize);
+        SnapshotBuilder& builder = session.snapshotBuilder();
         SnapshotSchedule schedule(cfg.train.snapshotEvery);
         int builtVersion = -1;
         double lastSeconds = trainer.trainSeconds();
+        qint64 shownStep = -1;  // step of the newest snapshot handed to the GUI
+        auto show = [&](const SnapshotPtr& s) {
+            shownStep = s->step;
+            emit snapshotReady(s);
+        };
         auto snapshot = [&](Trainer& t, bool warm) {
             builtVersion = m_probeVersion;
             const SnapshotPtr s = builder.build(*t.model(), t.stepsDone(), t.trainSeconds(), probeSpec());
             if (warm) schedule.snapshotCost(s->buildMs);  // the first build pays one-off set-up costs
-            emit snapshotReady(s);
+            show(s);
         };
-        snapshot(trainer, false);  // the starting point
+        // Where a resumed run stands (a new run's step 0 is stored by the session, below).
+        if (trainer.stepsDone() > 0) snapshot(trainer, false);
 
         SessionCallbacks cb;
+        cb.onSavedSnapshot = [&](const SnapshotPtr& s) {
+            // A stored snapshot (random masks) is the live one too unless the user drew a mask:
+            // then afterStep builds one with it at the same step.
+            if (s->probe != probeSpec()) return;
+            builtVersion = m_probeVersion;
+            if (s->step > 0) schedule.snapshotCost(s->buildMs);
+            show(s);
+        };
         cb.afterStep = [&](Trainer& t) {
             const double ms = (t.trainSeconds() - lastSeconds) * 1000.0;
             lastSeconds = t.trainSeconds();
-            if (schedule.due(t.stepsDone(), ms) || builtVersion != m_probeVersion || control->isPaused()) snapshot(t, true);
+            const bool due = schedule.due(t.stepsDone(), ms);
+            const bool fresh = builtVersion == m_probeVersion;
+            if (shownStep == t.stepsDone() && fresh) return;  // the stored one is shown already
+            const SnapshotPtr& saved = session.lastSavedSnapshot();
+            const bool savedNow = saved && saved->step == t.stepsDone();
+            if (savedNow || due || !fresh || control->isPaused()) snapshot(t, true);
         };
         cb.whilePaused = [&](Trainer& t) {
             if (builtVersion != m_probeVersion) snapshot(t, true);

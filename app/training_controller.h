@@ -23,8 +23,6 @@ class TrainControl;
 class TrainingSession;
 template <class T> class Result;
 
-using SnapshotPtr = std::shared_ptr<const Snapshot>;
-
 class TrainingController : public QObject {
     Q_OBJECT
 public:

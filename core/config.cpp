@@ -82,6 +82,7 @@ const std::vector<Field>& fields() {
         PL_INT("train.print_every", train.printEvery, 1, 1e9),
         PL_INT("train.snapshot_every", train.snapshotEvery, 0, 1e9),
         PL_INT("train.probe_size", train.probeSize, 1, 4096),
+        PL_INT("train.snapshot_save_every", train.snapshotSaveEvery, 0, 1e9),
     };
     return table;
 }

@@ -58,6 +58,7 @@ struct TrainConfig {
     int printEvery = 100;            // CLI progress line every k steps
     int snapshotEvery = 0;           // GUI snapshot every k steps; 0 = about 5 per second
     int probeSize = 64;              // matrices in the fixed probe batch of the snapshots
+    int snapshotSaveEvery = 0;       // snapshot stored in the run (for scrubbing) every k steps; 0 = ~250 per run
 };
 
 struct RunConfig {

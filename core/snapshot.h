@@ -6,6 +6,7 @@
 #include <QString>
 #include <QtGlobal>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace plateau {
@@ -53,6 +54,7 @@ struct Snapshot {
     // the MASK token gives (copying); over observed entries: MSE to the truth.
     double completionMse = 0, copyMse = 0, observedMse = 0;
     double buildMs = 0;  // time the worker spent building it
+    bool saved = false;  // stored in the run's snapshots table (kept for scrubbing)
 
     int seqLen() const { return n * n; }
     float attn(int l, int h, int q, int k) const {
@@ -61,5 +63,7 @@ struct Snapshot {
     }
     const HeadSpectrum& spectrum(int l, int h) const { return spectra[std::size_t(l * heads + h)]; }
 };
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
 }  // namespace plateau

@@ -16,3 +16,4 @@
         QTEST_SET_MAIN_SOURCE_PATH                             \
         return QTest::qExec(&tc, argc, argv);                  \
     }
+

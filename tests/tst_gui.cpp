@@ -13,6 +13,7 @@
 #include "run/run_store.h"
 #include "runtime_env.h"
 #include "session_model.h"
+#include "gui_test_main.h"
 #include "spectra_view.h"
 #include "training_controller.h"
 
@@ -272,14 +273,5 @@ private slots:
     }
 };
 
-int main(int argc, char** argv) {
-    plateau::prepareProcess(argc, argv);
-    QApplication app(argc, argv);
-    QApplication::setApplicationName("plateau-test");
-    QApplication::setOrganizationName("plateau-test");
-    plateau::configureRuntime(0);
-    TestGui tc;
-    QTEST_SET_MAIN_SOURCE_PATH
-    return QTest::qExec(&tc, argc, argv);
-}
+PLATEAU_GUI_TEST_MAIN(TestGui)
 #include "tst_gui.moc"

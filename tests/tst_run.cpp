@@ -3,13 +3,20 @@
 #include <torch/torch.h>
 
 #include "config.h"
+#include "analysis/snapshot_builder.h"
 #include "run/checkpoint.h"
+#include "run/run_reader.h"
 #include "run/run_store.h"
+#include "run/snapshot_codec.h"
 #include "test_main.h"
 #include "train/trainer.h"
 #include "train/training_session.h"
 
+#include <QFile>
 #include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -201,9 +208,10 @@ private slots:
             QCOMPARE(std::isnan(split[i].evalLoss), std::isnan(straight[i].evalLoss));
             if (!std::isnan(split[i].evalLoss)) QCOMPARE(split[i].evalLoss, straight[i].evalLoss);
         }
-        // Extending a finished run.
+        // Extending a finished run (once the first session has let go of it).
+        resumed.value().reset();
         auto more = TrainingSession::resume(tmp.filePath("split"), 35);
-        QVERIFY(more.ok());
+        QVERIFY2(more.ok(), qPrintable(more.error()));
         QVERIFY(more.value()->run(control).ok());
         QCOMPARE(int(more.value()->store().readMetrics()->size()), 35);
         QCOMPARE(RunStore::open(tmp.filePath("split"), true).value()->config().train.steps, qint64(35));
@@ -235,6 +243,187 @@ private slots:
         QCOMPARE(resumed.value()->trainer().stepsDone(), qint64(10));
         QCOMPARE(int(resumed.value()->store().readMetrics()->size()), 10);  // later rows dropped
     }
+
+    void snapshotSaveSchedule() {
+        const SnapshotSaveSchedule every10(10, 1000);
+        std::vector<qint64> due;
+        for (qint64 s = 0; s <= 40; ++s)
+            if (every10.due(s)) due.push_back(s);
+        QCOMPARE(due, (std::vector<qint64>{1, 2, 5, 10, 20, 30, 40}));
+        QCOMPARE(SnapshotSaveSchedule(0, 20000).interval(), 100);  // ~250 per run, rounded up to 1/2/5
+        QCOMPARE(SnapshotSaveSchedule(0, 50000).interval(), 200);
+        QCOMPARE(SnapshotSaveSchedule(0, 30).interval(), 1);
+    }
+
+    void sessionStoresSnapshotsThatRoundTrip() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        RunConfig c = smallConfig(33);
+        c.train.snapshotSaveEvery = 10;
+        c.train.probeSize = 8;
+        trainAll(dir, c);
+        auto store = RunStore::open(dir, true);
+        QVERIFY2(store.ok(), qPrintable(store.error()));
+        auto steps = store.value()->snapshotSteps();
+        QVERIFY(steps.ok());
+        // step 0, the round steps below the interval, every 10, and the last step
+        QCOMPARE(steps.value(), (std::vector<qint64>{0, 1, 2, 5, 10, 20, 30, 33}));
+        auto s20 = store.value()->readSnapshot(20);
+        QVERIFY2(s20.ok(), qPrintable(s20.error()));
+        const Snapshot& s = *s20.value();
+        QCOMPARE(s.step, qint64(20));
+        QVERIFY(s.saved);
+        QCOMPARE(s.probeCount, 8);
+        QCOMPARE(int(s.attention.size()), c.model.layers * c.model.heads * s.seqLen() * s.seqLen());
+        QCOMPARE(int(s.spectra.size()), c.model.layers * c.model.heads);
+        QVERIFY(s.completionMse > 0);
+        // Encoding is lossless.
+        auto back = decodeSnapshot(encodeSnapshot(s), "test");
+        QVERIFY(back.ok());
+        QCOMPARE(back->attention, s.attention);
+        QCOMPARE(back->prediction, s.prediction);
+        QCOMPARE(back->masked, s.masked);
+        QCOMPARE(back->spectra[1].qk, s.spectra[1].qk);
+        QCOMPARE(back->spectra[1].ovRank, s.spectra[1].ovRank);
+        QCOMPARE(back->completionMse, s.completionMse);
+        QCOMPARE(back->timeS, s.timeS);
+        // A resumed run continues from its newest checkpoint (the final one, step 33) and stores
+        // the snapshots of its new steps.
+        store.value().reset();
+        {
+            auto resumed = TrainingSession::resume(dir, 36);
+            QVERIFY2(resumed.ok(), qPrintable(resumed.error()));
+            QCOMPARE(resumed.value()->store().snapshotSteps().value().back(), qint64(33));
+            TrainControl control;
+            QVERIFY(resumed.value()->run(control).ok());
+            QCOMPARE(resumed.value()->store().snapshotSteps().value().back(), qint64(36));
+        }
+    }
+
+    void damagedSnapshotBlobs() {
+        QVERIFY(!decodeSnapshot(QByteArray(), "x").ok());
+        QVERIFY(decodeSnapshot(QByteArray("garbage-garbage"), "blob 7").error().contains("blob 7"));
+        Snapshot s;
+        s.n = 2;
+        s.layers = 1;
+        s.heads = 1;
+        s.probeCount = 1;
+        s.input.assign(4, 0.5f);
+        s.masked.assign(4, 0);
+        s.target.assign(4, 0.5f);
+        s.prediction.assign(4, 0.4f);
+        s.attention.assign(16, 0.25f);
+        s.sameRow.assign(1, 0.1f);
+        s.sameCol.assign(1, 0.2f);
+        QVERIFY(decodeSnapshot(encodeSnapshot(s), "ok").ok());
+        s.attention.resize(15);  // sizes that disagree with the header
+        auto bad = decodeSnapshot(encodeSnapshot(s), "sizes");
+        QVERIFY(!bad.ok());
+        QVERIFY(bad.error().contains("do not match"));
+        // Cut short: the compressed blob no longer decompresses.
+        const QByteArray full = encodeSnapshot(s);
+        QVERIFY(!decodeSnapshot(full.left(full.size() / 2), "cut").ok());
+    }
+
+    void runReaderReportsWhatItCannotRead() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        RunConfig c = smallConfig(20);
+        c.train.snapshotSaveEvery = 10;
+        c.train.probeSize = 4;
+        trainAll(dir, c);
+        {
+            auto r = RunReader::open(dir);
+            QVERIFY2(r.ok(), qPrintable(r.error()));
+            QVERIFY2(r.value()->problems().isEmpty(), qPrintable(r.value()->problems().join("; ")));
+            QVERIFY(r.value()->finished());
+            QVERIFY(!r.value()->beingWritten());
+            QCOMPARE(int(r.value()->metrics().size()), 20);
+            QCOMPARE(int(r.value()->snapshots().size()), 6);  // 0 1 2 5 10 20
+        }
+        // One damaged snapshot: the others still open; the message names the file and step.
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "damage");
+            db.setDatabaseName(dir + "/metrics.sqlite");
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY(q.exec("UPDATE snapshots SET data = x'0011223344' WHERE step = 10"));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase("damage");
+        // A truncated checkpoint.
+        const QString ckpt = dir + "/checkpoints/step_000000020.pt";
+        {
+            QFile f(ckpt);
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            QVERIFY(checkpointLooksComplete(ckpt));
+            QVERIFY(f.resize(f.size() / 2));
+        }
+        QVERIFY(!checkpointLooksComplete(ckpt));
+        // A missing config.json: shapes come from the snapshots.
+        QVERIFY(QFile::rename(dir + "/config.json", dir + "/config.json.bak"));
+        {
+            auto r = RunReader::open(dir);
+            QVERIFY2(r.ok(), qPrintable(r.error()));
+            const QString all = r.value()->problems().join("\n");
+            QVERIFY2(all.contains("config.json: missing"), qPrintable(all));
+            QVERIFY2(all.contains("metrics.sqlite, snapshot at step 10: damaged snapshot"), qPrintable(all));
+            QVERIFY2(all.contains("step_000000020.pt: truncated"), qPrintable(all));
+            QVERIFY(!r.value()->configOk());
+            QCOMPARE(int(r.value()->snapshots().size()), 5);
+            QCOMPARE(int(r.value()->metrics().size()), 20);
+            QCOMPARE(r.value()->config().task.n, c.task.n);
+            QCOMPARE(r.value()->config().model.layers, c.model.layers);
+            QCOMPARE(int(r.value()->checkpoints().size()), 1);  // step 10 only
+        }
+        // A run written by a newer Plateau.
+        {
+            QFile in(dir + "/config.json.bak");
+            QVERIFY(in.open(QIODevice::ReadOnly));
+            QJsonObject o = QJsonDocument::fromJson(in.readAll()).object();
+            QJsonObject v = o["versions"].toObject();
+            v["run_format"] = 99;
+            o["versions"] = v;
+            QFile out(dir + "/config.json");
+            QVERIFY(out.open(QIODevice::WriteOnly));
+            out.write(QJsonDocument(o).toJson());
+        }
+        {
+            auto r = RunReader::open(dir);
+            QVERIFY(r.ok());
+            QVERIFY2(r.value()->problems().join("\n").contains("run_format 99 is newer"), qPrintable(r.value()->problems().join("\n")));
+        }
+        // A metrics database that is not one: nothing to show beyond the config; the error names it.
+        {
+            QFile f(dir + "/metrics.sqlite");
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(QByteArray(4096, 'x'));
+        }
+        QFile::remove(dir + "/metrics.sqlite-wal");
+        QFile::remove(dir + "/metrics.sqlite-shm");
+        auto broken = RunReader::open(dir);
+        QVERIFY(!broken.ok());
+        QVERIFY2(broken.error().contains("metrics.sqlite"), qPrintable(broken.error()));
+        QVERIFY(!RunReader::open(tmp.filePath("nowhere")).ok());
+    }
+
+    void lockMarksARunBeingWritten() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        RunConfig c = smallConfig(4);
+        {
+            auto s = TrainingSession::create(c, dir);
+            QVERIFY(s.ok());
+            QVERIFY(runBeingWritten(dir));
+            auto second = TrainingSession::resume(dir);
+            QVERIFY(!second.ok());
+            QVERIFY2(second.error().contains("being trained by another process"), qPrintable(second.error()));
+            TrainControl control;
+            QVERIFY(s.value()->run(control).ok());
+        }
+        QVERIFY(!runBeingWritten(dir));
+    }
+
     void pythonReadsCheckpoints() {
         QTemporaryDir tmp;
         RunConfig c = smallConfig(100);

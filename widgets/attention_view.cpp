@@ -1,6 +1,7 @@
 #include "attention_view.h"
 
 #include "heatmap_widget.h"
+#include "figure_export.h"
 #include "session_model.h"
 
 #include <QComboBox>
@@ -60,7 +61,8 @@ AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledVi
     m_colorBar->setMinimumHeight(60);
     barCol->addWidget(m_colorLabel);
     barCol->addWidget(m_colorBar, 1);
-    barCol->addWidget(new QLabel("0"));
+    m_colorZero = new QLabel("0");
+    barCol->addWidget(m_colorZero);
     focusRow->addLayout(barCol);
     rl->addLayout(focusRow, 1);
     m_hover = new QLabel(" ");
@@ -92,7 +94,7 @@ AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledVi
                              .arg(q / m_n).arg(q % m_n).arg(k / m_n).arg(k % m_n).arg(v, 0, 'f', 4));
     });
     connect(model, &SessionModel::runReset, this, &AttentionView::rebuildGrid);
-    connect(model, &SessionModel::currentChanged, this, &AttentionView::scheduleRedraw);
+    connect(model, &SessionModel::currentChanged, this, [this, model] { currentMoved(model); });
 }
 
 HeatmapWidget* AttentionView::cell(int layer, int head) const {
@@ -142,7 +144,7 @@ void AttentionView::selectHead(int layer, int head) {
     m_head = head;
     for (int i = 0; i < int(m_cells.size()); ++i) m_cells[std::size_t(i)]->setSelected(i == layer * m_heads + head);
     m_shownStep = -1;  // the focus view must be redrawn
-    scheduleRedraw();
+    redrawSoon();
 }
 
 MaskSource AttentionView::maskSource() const { return MaskSource(m_source->currentData().toInt()); }
@@ -206,6 +208,31 @@ void AttentionView::redraw() {
         m_colorBar->setPixmap(QPixmap::fromImage(colorBarImage(ColorMapKind::Sequential, 12, 256)));
     m_colorLabel->setText(QString::number(m_colorMax, 'f', 3));
     m_shownStep = s->step;
+}
+
+QString AttentionView::figureName() const { return "attention"; }
+QList<QWidget*> AttentionView::figureParts() const { return {m_gridHost, m_focus, m_colorLabel, m_colorBar, m_colorZero}; }
+
+Result<QStringList> AttentionView::exportCsv(const QString& path) const {
+    const SnapshotPtr s = m_model->current();
+    if (!s) return Error{path + ": no snapshot to export yet"};
+    QList<QStringList> rows;
+    const int T = s->seqLen(), n = s->n;
+    for (int l = 0; l < s->layers; ++l)
+        for (int h = 0; h < s->heads; ++h) {
+            const QString sr = csvNumber(s->sameRow[std::size_t(l * s->heads + h)]);
+            const QString sc = csvNumber(s->sameCol[std::size_t(l * s->heads + h)]);
+            for (int q = 0; q < T; ++q)
+                for (int k = 0; k < T; ++k)
+                    rows << QStringList{QString::number(s->step), QString::number(l), QString::number(h),
+                                        QString::number(q / n), QString::number(q % n), QString::number(k / n),
+                                        QString::number(k % n), csvNumber(s->attn(l, h, q, k)), sr, sc,
+                                        maskSourceName(s->probe.source)};
+        }
+    const QStringList header{"step", "layer", "head", "query_row", "query_col", "key_row", "key_col", "weight",
+                             "head_same_row", "head_same_col", "probe_masks"};
+    if (Status st = writeCsv(path, header, rows); !st) return Error{st.error()};
+    return QStringList{path};
 }
 
 }  // namespace plateau

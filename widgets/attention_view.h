@@ -40,8 +40,13 @@ public:
     qint64 shownStep() const { return m_shownStep; }
     double colorMax() const { return m_colorMax; }
 
+    QString figureName() const override;
+    QList<QWidget*> figureParts() const override;
+    Result<QStringList> exportCsv(const QString& path) const override;
+
 signals:
     void maskRequested(const plateau::ProbeSpec& spec);
+
 
 protected:
     void redraw() override;
@@ -53,7 +58,7 @@ private:
 
     SessionModel* m_model;
     QComboBox* m_source;
-    QLabel *m_info, *m_hover, *m_colorBar, *m_colorLabel;
+    QLabel *m_info, *m_hover, *m_colorBar, *m_colorLabel, *m_colorZero;
     QGridLayout* m_grid;
     QWidget* m_gridHost;
     std::vector<HeatmapWidget*> m_cells;

@@ -1,5 +1,6 @@
 #include "loss_view.h"
 
+#include "figure_export.h"
 #include "session_model.h"
 
 #include <QCheckBox>
@@ -102,7 +103,7 @@ LossView::LossView(SessionModel* model, QWidget* parent)
         updateMarkers();
         scheduleRedraw();
     });
-    connect(model, &SessionModel::currentChanged, this, &LossView::scheduleRedraw);
+    connect(model, &SessionModel::currentChanged, this, [this, model] { currentMoved(model); });
     setSmoothing(0.9);
 }
 
@@ -221,6 +222,10 @@ void LossView::updateMarkers() {
     }
 }
 
+double LossView::currentLineX() const {
+    return m_currentLine->visible() ? m_currentLine->point1->coords().x() : std::nan("");
+}
+
 void LossView::redraw() {
     const auto& rows = m_model->metrics();
     const double copy = m_model->copyingLevel();
@@ -280,5 +285,30 @@ void LossView::showCursorAt(double x) {
 }
 
 QString LossView::cursorText() const { return m_cursor->text(); }
+
+QString LossView::figureName() const { return "loss"; }
+QList<QWidget*> LossView::figureParts() const { return {m_plot}; }
+
+Result<QStringList> LossView::exportCsv(const QString& path) const {
+    QList<QStringList> rows;
+    double num[SeriesCount] = {}, den[SeriesCount] = {};
+    for (const StepMetrics& m : m_model->metrics()) {
+        QStringList r{QString::number(m.step), csvNumber(m.timeS), csvNumber(m.loss), csvNumber(m.lossObs),
+                      csvNumber(m.lossMask), csvNumber(m.evalLoss), csvNumber(m.lr), csvNumber(m.gradNorm)};
+        for (int s = 0; s < SeriesCount; ++s) {
+            const double v = seriesValue(m, s);
+            if (std::isfinite(v) && v > 0) {
+                num[s] = m_beta * num[s] + (1 - m_beta) * std::log10(v);
+                den[s] = m_beta * den[s] + (1 - m_beta);
+            }
+            r << (den[s] > 0 && std::isfinite(v) && v > 0 ? csvNumber(std::pow(10.0, num[s] / den[s])) : QString());
+        }
+        rows << r;
+    }
+    const QStringList header{"step", "time_s", "loss", "loss_obs", "loss_mask", "eval_loss", "lr", "grad_norm",
+                             "loss_smoothed", "loss_obs_smoothed", "loss_mask_smoothed", "eval_loss_smoothed"};
+    if (Status st = writeCsv(path, header, rows); !st) return Error{st.error()};
+    return QStringList{path};
+}
 
 }  // namespace plateau

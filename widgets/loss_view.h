@@ -40,7 +40,13 @@ public:
     std::vector<double> markerSteps() const;
     QCustomPlot* plot() const { return m_plot; }
     QString cursorText() const;
+    // x of the current-snapshot line (step or seconds); NaN while hidden (following live).
+    double currentLineX() const;
     void showCursorAt(double x);     // what hovering at x shows
+
+    QString figureName() const override;
+    QList<QWidget*> figureParts() const override;
+    Result<QStringList> exportCsv(const QString& path) const override;
 
 protected:
     void redraw() override;

@@ -1,6 +1,7 @@
 #include "prediction_view.h"
 
 #include "heatmap_widget.h"
+#include "figure_export.h"
 #include "session_model.h"
 
 #include <QGridLayout>
@@ -68,7 +69,7 @@ PredictionView::PredictionView(SessionModel* model, QWidget* parent) : Throttled
 
     connect(m_index, &QSpinBox::valueChanged, this, [this] {
         m_shownStep = -1;
-        scheduleRedraw();
+        redrawSoon();
     });
     connect(model, &SessionModel::runReset, this, [this] {
         for (QCPGraph* g : {m_copy, m_complete, m_observed}) g->data()->clear();
@@ -76,7 +77,7 @@ PredictionView::PredictionView(SessionModel* model, QWidget* parent) : Throttled
         m_shownStep = -1;
         scheduleRedraw();
     });
-    connect(model, &SessionModel::currentChanged, this, &PredictionView::scheduleRedraw);
+    connect(model, &SessionModel::currentChanged, this, [this, model] { currentMoved(model); });
     connect(model, &SessionModel::snapshotsChanged, this, &PredictionView::scheduleRedraw);
 }
 
@@ -145,6 +146,36 @@ void PredictionView::redraw() {
                         .arg(s->step).arg(scale, 0, 'f', 2).arg(nMask ? sqMask / nMask : NAN, 0, 'e', 2)
                         .arg(s->completionMse, 0, 'e', 2).arg(s->copyMse, 0, 'e', 2));
     m_shownStep = s->step;
+}
+
+
+QString PredictionView::figureName() const { return "predictions"; }
+QList<QWidget*> PredictionView::figureParts() const {
+    return {m_panels[Input], m_panels[Prediction], m_panels[Truth], m_panels[Panel::Error], m_plot};
+}
+
+Result<QStringList> PredictionView::exportCsv(const QString& path) const {
+    const SnapshotPtr s = m_model->current();
+    if (!s) return plateau::Error{path + ": no snapshot to export yet"};
+    const int T = s->seqLen(), n = s->n, b = std::clamp(probeIndex(), 0, s->probeCount - 1);
+    QList<QStringList> rows;
+    for (int k = 0; k < T; ++k) {
+        const std::size_t i = std::size_t(b) * std::size_t(T) + std::size_t(k);
+        rows << QStringList{QString::number(s->step), QString::number(b), QString::number(k / n), QString::number(k % n),
+                            s->masked[i] ? "1" : "0", s->masked[i] ? QString() : csvNumber(s->input[i]),
+                            csvNumber(s->prediction[i]), csvNumber(s->target[i]),
+                            csvNumber(std::abs(double(s->prediction[i]) - double(s->target[i])))};
+    }
+    if (Status st = writeCsv(path, {"step", "probe", "row", "col", "masked", "input", "prediction", "truth", "abs_error"}, rows); !st)
+        return plateau::Error{st.error()};
+    QList<QStringList> series;
+    for (const SnapshotPtr& x : m_model->snapshots())
+        series << QStringList{QString::number(x->step), csvNumber(x->copyMse), csvNumber(x->completionMse), csvNumber(x->observedMse),
+                              maskSourceName(x->probe.source)};
+    const QString over = siblingPath(path, "over_time");
+    if (Status st = writeCsv(over, {"step", "copy_mse", "completion_mse", "observed_mse", "probe_masks"}, series); !st)
+        return plateau::Error{st.error()};
+    return QStringList{path, over};
 }
 
 }  // namespace plateau

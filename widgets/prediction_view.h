@@ -30,6 +30,10 @@ public:
     QCustomPlot* scorePlot() const { return m_plot; }
     qint64 shownStep() const { return m_shownStep; }
 
+    QString figureName() const override;
+    QList<QWidget*> figureParts() const override;
+    Result<QStringList> exportCsv(const QString& path) const override;
+
 protected:
     void redraw() override;
 

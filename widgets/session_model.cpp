@@ -35,10 +35,24 @@ void SessionModel::appendSnapshot(const SnapshotPtr& s) {
     if (!m_snapshots.empty() && m_snapshots.back()->step == s->step) m_snapshots.back() = s;
     else if (!m_snapshots.empty() && s->step < m_snapshots.back()->step) return;  // stale
     else m_snapshots.push_back(s);
+    dropOldLiveSnapshots();
     emit snapshotsChanged();
     if (m_follow) {
         m_current = int(m_snapshots.size()) - 1;
         emit currentChanged();
+    }
+}
+
+// Live snapshots that the run does not store are kept for the most recent kMaxLive only:
+// memory stays bounded on long runs while every stored snapshot stays scrubbable.
+void SessionModel::dropOldLiveSnapshots() {
+    std::size_t live = 0;
+    for (const SnapshotPtr& p : m_snapshots) live += p->saved ? 0 : 1;
+    for (std::size_t i = 0; live > kMaxLive && i + 1 < m_snapshots.size();) {
+        if (m_snapshots[i]->saved || int(i) == m_current) { ++i; continue; }
+        m_snapshots.erase(m_snapshots.begin() + std::ptrdiff_t(i));
+        if (int(i) < m_current) --m_current;
+        --live;
     }
 }
 

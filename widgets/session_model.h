@@ -15,12 +15,12 @@
 
 namespace plateau {
 
-using SnapshotPtr = std::shared_ptr<const Snapshot>;
-
 class SessionModel : public QObject {
     Q_OBJECT
 public:
     explicit SessionModel(QObject* parent = nullptr);
+    // Live snapshots the run does not store are kept for the newest kMaxLive only.
+    static constexpr std::size_t kMaxLive = 300;
 
     // Starts over for a run (config, folder, rows already stored when resuming).
     void reset(const RunConfig& cfg, const QString& runDir, const std::vector<StepMetrics>& earlier = {});
@@ -53,6 +53,8 @@ signals:
     void detectionChanged();
 
 private:
+    void dropOldLiveSnapshots();
+
     RunConfig m_cfg;
     QString m_runDir;
     bool m_hasRun = false;

@@ -1,5 +1,6 @@
 #include "spectra_view.h"
 
+#include "figure_export.h"
 #include "session_model.h"
 
 #include <QComboBox>
@@ -69,10 +70,10 @@ SpectraView::SpectraView(SessionModel* model, QWidget* parent) : ThrottledView(4
 
     connect(m_layer, &QComboBox::currentIndexChanged, this, [this] {
         m_shownStep = -1;
-        scheduleRedraw();
+        redrawSoon();
     });
     connect(model, &SessionModel::runReset, this, &SpectraView::rebuild);
-    connect(model, &SessionModel::currentChanged, this, &SpectraView::scheduleRedraw);
+    connect(model, &SessionModel::currentChanged, this, [this, model] { currentMoved(model); });
 }
 
 void SpectraView::setLayer(int layer) { m_layer->setCurrentIndex(layer); }
@@ -158,6 +159,36 @@ void SpectraView::redraw() {
         ranks << QString("h%1 %2/%3").arg(h).arg(s->spectrum(l, h).qkRank).arg(s->spectrum(l, h).ovRank);
     m_info->setText(QString("step %1 · pseudo-rank QK/OV: %2").arg(s->step).arg(ranks.join(", ")));
     m_shownStep = s->step;
+}
+
+
+QString SpectraView::figureName() const { return "spectra"; }
+QList<QWidget*> SpectraView::figureParts() const { return {m_qk, m_ov, m_rank}; }
+
+Result<QStringList> SpectraView::exportCsv(const QString& path) const {
+    const SnapshotPtr s = m_model->current();
+    if (!s) return Error{path + ": no snapshot to export yet"};
+    QList<QStringList> rows;
+    for (int l = 0; l < s->layers && !s->spectra.empty(); ++l)
+        for (int h = 0; h < s->heads; ++h) {
+            const HeadSpectrum& hs = s->spectrum(l, h);
+            for (const auto& [name, values] : {std::pair<QString, const std::vector<float>*>{"qk", &hs.qk}, {"ov", &hs.ov}})
+                for (std::size_t i = 0; i < values->size(); ++i)
+                    rows << QStringList{QString::number(s->step), QString::number(l), QString::number(h), name,
+                                        QString::number(i + 1), csvNumber((*values)[i])};
+        }
+    if (Status st = writeCsv(path, {"step", "layer", "head", "circuit", "index", "singular_value"}, rows); !st)
+        return Error{st.error()};
+    QList<QStringList> series;
+    for (const SnapshotPtr& x : m_model->snapshots())
+        for (int l = 0; l < x->layers && !x->spectra.empty(); ++l)
+            for (int h = 0; h < x->heads; ++h)
+                series << QStringList{QString::number(x->step), QString::number(l), QString::number(h),
+                                      QString::number(x->spectrum(l, h).qkRank), QString::number(x->spectrum(l, h).ovRank)};
+    const QString over = siblingPath(path, "ranks_over_time");
+    if (Status st = writeCsv(over, {"step", "layer", "head", "qk_pseudo_rank", "ov_pseudo_rank"}, series); !st)
+        return Error{st.error()};
+    return QStringList{path, over};
 }
 
 }  // namespace plateau

@@ -28,6 +28,10 @@ public:
     QCustomPlot* rankPlot() const { return m_rank; }
     qint64 shownStep() const { return m_shownStep; }
 
+    QString figureName() const override;
+    QList<QWidget*> figureParts() const override;
+    Result<QStringList> exportCsv(const QString& path) const override;
+
 protected:
     void redraw() override;
 

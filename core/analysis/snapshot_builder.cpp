@@ -37,7 +37,7 @@ Status SnapshotBuilder::validate(const ProbeSpec& spec) const {
 }
 
 std::shared_ptr<const Snapshot> SnapshotBuilder::build(BertEncoderImpl& model, qint64 step, double timeS,
-                                                        const ProbeSpec& spec) const {
+                                                        const ProbeSpec& spec, bool saved) const {
     const auto t0 = std::chrono::steady_clock::now();
     torch::NoGradGuard noGrad;
     const int n = d->cfg.task.n, T = n * n, B = d->probeCount;
@@ -49,6 +49,7 @@ std::shared_ptr<const Snapshot> SnapshotBuilder::build(BertEncoderImpl& model, q
     s->layers = model.dims().layers;
     s->heads = model.dims().heads;
     s->probeCount = B;
+    s->saved = saved;
     s->probe = validate(spec).ok() ? spec : ProbeSpec{};
     if (!d->haveBatch || d->batchSpec != s->probe) {
         if (s->probe.source == MaskSource::Random)
@@ -165,6 +166,15 @@ bool SnapshotSchedule::due(qint64 step, double stepMs) {
 
 void SnapshotSchedule::snapshotCost(double ms) {
     m_snapMsEma = m_snapMsEma == 0 ? ms : m_snapMsEma + 0.2 * (ms - m_snapMsEma);
+}
+
+SnapshotSaveSchedule::SnapshotSaveSchedule(int every, qint64 totalSteps, int perRun)
+    : m_interval(every > 0 ? every : roundUpToNiceStep(std::max(1.0, double(totalSteps) / std::max(1, perRun)))) {}
+
+bool SnapshotSaveSchedule::due(qint64 step) const {
+    if (step <= 0) return false;
+    if (step % m_interval == 0) return true;
+    return step < m_interval && roundUpToNiceStep(double(step)) == step;
 }
 
 }  // namespace plateau

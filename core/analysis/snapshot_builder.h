@@ -22,8 +22,9 @@ public:
 
     // Checks a probe spec against the task (mask size, row mask defined for n >= 7).
     Status validate(const ProbeSpec& spec) const;
+    // saved: marks the snapshot as one stored in the run (Snapshot::saved).
     std::shared_ptr<const Snapshot> build(BertEncoderImpl& model, qint64 step, double timeS,
-                                          const ProbeSpec& spec) const;
+                                          const ProbeSpec& spec, bool saved = false) const;
 
 private:
     struct Impl;
@@ -52,5 +53,20 @@ private:
 };
 
 int roundUpToNiceStep(double k);  // 1, 2, 5, 10, 20, 50, ...
+
+// Which steps' snapshots are stored in the run directory (so that scrubbing a finished run never
+// recomputes anything): every `every` steps, or with every = 0 about `perRun` over totalSteps
+// (rounded up to 1, 2, 5 x 10^k); plus the round steps 1, 2, 5, 10, 20, ... below that interval,
+// because the copying phase is learnt in the first hundreds of steps. The run's last step is
+// stored too (TrainingSession does that when it ends).
+class SnapshotSaveSchedule {
+public:
+    SnapshotSaveSchedule(int every, qint64 totalSteps, int perRun = 250);
+    bool due(qint64 step) const;
+    int interval() const { return m_interval; }
+
+private:
+    int m_interval;
+};
 
 }  // namespace plateau

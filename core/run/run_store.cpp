@@ -1,5 +1,7 @@
 #include "run/run_store.h"
 
+#include "run/snapshot_codec.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -80,27 +82,42 @@ Result<std::unique_ptr<RunStore>> RunStore::create(const QString& dir, const Run
     return store;
 }
 
+Status RunStore::readConfig() {
+    QFile f(configPath());
+    if (!f.exists()) return Error{configPath() + ": missing (not a Plateau run folder?)"};
+    if (!f.open(QIODevice::ReadOnly)) return Error{configPath() + ": " + f.errorString()};
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
+    if (err.error != QJsonParseError::NoError || !doc.isObject())
+        return Error{configPath() + ": invalid JSON: " + err.errorString()};
+    const QJsonObject obj = doc.object();
+    const int format = obj.value("versions").toObject().value("run_format").toInt(0);
+    if (format > kRunFormatVersion)
+        return Error{configPath() + ": versions.run_format " + QString::number(format) +
+                     " is newer than this Plateau reads (" + QString::number(kRunFormatVersion) + ")"};
+    auto cfg = configFromJson(obj, configPath());
+    if (!cfg) return Error{cfg.error()};
+    m_cfg = cfg.value();
+    return Status::success();
+}
+
 Result<std::unique_ptr<RunStore>> RunStore::open(const QString& dir, bool readOnly) {
     if (!QFileInfo(dir).isDir()) return Error{dir + ": no such run folder"};
     std::unique_ptr<RunStore> store(new RunStore);
     store->m_dir = QDir(dir).absolutePath();
     store->m_readOnly = readOnly;
-    QFile f(store->configPath());
-    if (!f.exists()) return Error{store->configPath() + ": missing (not a Plateau run folder?)"};
-    if (!f.open(QIODevice::ReadOnly)) return Error{store->configPath() + ": " + f.errorString()};
-    QJsonParseError err{};
-    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
-    if (err.error != QJsonParseError::NoError || !doc.isObject())
-        return Error{store->configPath() + ": invalid JSON: " + err.errorString()};
-    const QJsonObject obj = doc.object();
-    const int format = obj.value("versions").toObject().value("run_format").toInt(0);
-    if (format > kRunFormatVersion)
-        return Error{store->configPath() + ": versions.run_format " + QString::number(format) +
-                     " is newer than this Plateau reads (" + QString::number(kRunFormatVersion) + ")"};
-    auto cfg = configFromJson(obj, store->configPath());
-    if (!cfg) return Error{cfg.error()};
-    store->m_cfg = cfg.value();
+    if (Status s = store->readConfig(); !s) return Error{s.error()};
     if (Status s = store->openDatabase(!readOnly); !s) return Error{s.error()};
+    return store;
+}
+
+Result<std::unique_ptr<RunStore>> RunStore::openForViewing(const QString& dir, QString* configError) {
+    if (!QFileInfo(dir).isDir()) return Error{dir + ": no such run folder"};
+    std::unique_ptr<RunStore> store(new RunStore);
+    store->m_dir = QDir(dir).absolutePath();
+    store->m_readOnly = true;
+    if (Status s = store->readConfig(); !s && configError) *configError = s.error();
+    if (Status s = store->openDatabase(false); !s) return Error{s.error()};
     return store;
 }
 
@@ -122,6 +139,8 @@ Status RunStore::openDatabase(bool create) {
                     "loss REAL, loss_obs REAL, loss_mask REAL, mean_abs_mask_out REAL, "
                     "eval_loss REAL, lr REAL, grad_norm REAL, step_ms REAL)"))
             return Error{path + ": cannot create the metrics table: " + q.lastError().text()};
+        if (!q.exec("CREATE TABLE IF NOT EXISTS snapshots (step INTEGER PRIMARY KEY, time_s REAL, data BLOB)"))
+            return Error{path + ": cannot create the snapshots table: " + q.lastError().text()};
     }
     if (!q.exec("SELECT count(*) FROM metrics"))
         return Error{path + ": not a readable metrics database: " + q.lastError().text()};
@@ -149,11 +168,13 @@ Status RunStore::append(const std::vector<StepMetrics>& rows) {
     return Status::success();
 }
 
-Result<std::vector<StepMetrics>> RunStore::readMetrics() const {
+Result<std::vector<StepMetrics>> RunStore::readMetrics(qint64 afterStep) const {
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);
-    if (!q.exec("SELECT step, time_s, loss, loss_obs, loss_mask, mean_abs_mask_out, eval_loss, lr, "
-                "grad_norm, step_ms FROM metrics ORDER BY step"))
+    q.prepare("SELECT step, time_s, loss, loss_obs, loss_mask, mean_abs_mask_out, eval_loss, lr, "
+              "grad_norm, step_ms FROM metrics WHERE step > ? ORDER BY step");
+    q.addBindValue(afterStep);
+    if (!q.exec())
         return Error{metricsPath() + ": " + q.lastError().text()};
     std::vector<StepMetrics> out;
     while (q.next()) {
@@ -175,10 +196,70 @@ Result<std::vector<StepMetrics>> RunStore::readMetrics() const {
 
 Status RunStore::truncateAfter(qint64 last) {
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    q.prepare("DELETE FROM metrics WHERE step > ?");
-    q.addBindValue(last);
-    if (!q.exec()) return Error{metricsPath() + ": " + q.lastError().text()};
+    for (const char* table : {"metrics", "snapshots"}) {
+        if (QString(table) == "snapshots" && !hasSnapshotTable()) continue;
+        q.prepare(QString("DELETE FROM %1 WHERE step > ?").arg(table));
+        q.addBindValue(last);
+        if (!q.exec()) return Error{metricsPath() + ": " + q.lastError().text()};
+    }
     return Status::success();
+}
+
+bool RunStore::hasSnapshotTable() const {
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    return q.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'") && q.next();
+}
+
+Status RunStore::appendSnapshot(const Snapshot& s) {
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)");
+    q.addBindValue(s.step);
+    q.addBindValue(s.timeS);
+    q.addBindValue(encodeSnapshot(s));
+    if (!q.exec())
+        return Error{metricsPath() + ": cannot write the snapshot at step " + QString::number(s.step) + ": " +
+                     q.lastError().text()};
+    return Status::success();
+}
+
+Result<std::vector<qint64>> RunStore::snapshotSteps() const {
+    std::vector<qint64> out;
+    if (!hasSnapshotTable()) return out;
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
+    if (!q.exec("SELECT step FROM snapshots ORDER BY step")) return Error{metricsPath() + ": " + q.lastError().text()};
+    while (q.next()) out.push_back(q.value(0).toLongLong());
+    return out;
+}
+
+Result<SnapshotPtr> RunStore::readSnapshot(qint64 step) const {
+    const QString where = metricsPath() + ", snapshot at step " + QString::number(step);
+    if (!hasSnapshotTable()) return Error{where + ": this run has no stored snapshots"};
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare("SELECT data FROM snapshots WHERE step = ?");
+    q.addBindValue(step);
+    if (!q.exec()) return Error{where + ": " + q.lastError().text()};
+    if (!q.next()) return Error{where + ": not stored"};
+    auto s = decodeSnapshot(q.value(0).toByteArray(), where);
+    if (!s) return Error{s.error()};
+    return SnapshotPtr(std::make_shared<const Snapshot>(std::move(s.value())));
+}
+
+Result<std::vector<SnapshotPtr>> RunStore::readSnapshots(QStringList* problems, qint64 afterStep) const {
+    std::vector<SnapshotPtr> out;
+    if (!hasSnapshotTable()) return out;
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
+    q.prepare("SELECT step, data FROM snapshots WHERE step > ? ORDER BY step");
+    q.addBindValue(afterStep);
+    if (!q.exec()) return Error{metricsPath() + ": " + q.lastError().text()};
+    while (q.next()) {
+        const qint64 step = q.value(0).toLongLong();
+        auto s = decodeSnapshot(q.value(1).toByteArray(), metricsPath() + ", snapshot at step " + QString::number(step));
+        if (s) out.push_back(std::make_shared<const Snapshot>(std::move(s.value())));
+        else if (problems) *problems << s.error();
+    }
+    return out;
 }
 
 std::vector<CheckpointFile> RunStore::checkpoints() const {

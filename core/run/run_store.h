@@ -6,8 +6,10 @@
 #include "config.h"
 #include "metrics.h"
 #include "result.h"
+#include "snapshot.h"
 
 #include <QJsonObject>
+#include <QStringList>
 #include <QString>
 #include <memory>
 #include <vector>
@@ -29,6 +31,10 @@ public:
     static Result<std::unique_ptr<RunStore>> create(const QString& dir, const RunConfig& cfg);
     // Opens an existing run (read config.json, open metrics). readOnly: never writes.
     static Result<std::unique_ptr<RunStore>> open(const QString& dir, bool readOnly = false);
+    // Read-only and tolerant, for viewing: a missing, invalid or too new config.json is
+    // reported in *configError (the store then holds a default config) instead of failing; only
+    // an unreadable metrics database fails.
+    static Result<std::unique_ptr<RunStore>> openForViewing(const QString& dir, QString* configError);
 
     const QString& dir() const { return m_dir; }
     const RunConfig& config() const { return m_cfg; }
@@ -40,8 +46,16 @@ public:
     // Appends (or replaces) metric rows in one transaction.
     Status append(const std::vector<StepMetrics>& rows);
     // Every stored row in step order.
-    Result<std::vector<StepMetrics>> readMetrics() const;
-    // Removes rows with step > last (used when resuming from an earlier checkpoint).
+    Result<std::vector<StepMetrics>> readMetrics(qint64 afterStep = -1) const;
+    // Stores a snapshot (replacing one at the same step) in the snapshots table.
+    Status appendSnapshot(const Snapshot& s);
+    // Steps of the stored snapshots, ascending (none for runs written before snapshots existed).
+    Result<std::vector<qint64>> snapshotSteps() const;
+    Result<SnapshotPtr> readSnapshot(qint64 step) const;
+    // Every stored snapshot that decodes, in step order; each damaged one adds a message to
+    // `problems` (naming the file and step) and is skipped.
+    Result<std::vector<SnapshotPtr>> readSnapshots(QStringList* problems = nullptr, qint64 afterStep = -1) const;
+    // Removes rows and snapshots with step > last (used when resuming from an earlier checkpoint).
     Status truncateAfter(qint64 last);
     // Checkpoints on disk, oldest first.
     std::vector<CheckpointFile> checkpoints() const;
@@ -51,6 +65,8 @@ public:
 private:
     RunStore() = default;
     Status openDatabase(bool create);
+    Status readConfig();
+    bool hasSnapshotTable() const;
 
     QString m_dir;
     QString m_connection;

@@ -2,12 +2,15 @@
 
 #include "train/training_session.h"
 
+#include "analysis/snapshot_builder.h"
 #include "run/checkpoint.h"
+#include "run/run_reader.h"
 #include "run/run_store.h"
 #include "runtime_env.h"
 #include "train/trainer.h"
 
 #include <QFile>
+#include <QLockFile>
 
 #include <chrono>
 
@@ -74,6 +77,21 @@ bool TrainControl::waitForTurn(const std::function<void()>& whilePaused) {
 
 TrainingSession::~TrainingSession() = default;
 
+// One writer per run: a viewer that finds the lock follows the run instead; a second trainer is
+// refused (two writers would interleave metrics and checkpoints).
+Status TrainingSession::lockRun(const QString& dir) {
+    m_lock = std::make_unique<QLockFile>(runLockPath(dir));
+    m_lock->setStaleLockTime(0);  // stale only when its process is gone
+    if (m_lock->tryLock(0)) return Status::success();
+    qint64 pid = 0;
+    QString host, app;
+    m_lock->getLockInfo(&pid, &host, &app);
+    if (m_lock->error() == QLockFile::LockFailedError)
+        return Error{dir + ": being trained by another process (pid " + QString::number(pid) + " on " + host +
+                     "); open it in the GUI to follow it"};
+    return Error{runLockPath(dir) + ": cannot create the lock file (is the folder writable?)"};
+}
+
 Result<std::unique_ptr<TrainingSession>> TrainingSession::create(const RunConfig& cfgIn,
                                                                  const QString& outDir) {
     RunConfig cfg = cfgIn;
@@ -82,6 +100,7 @@ Result<std::unique_ptr<TrainingSession>> TrainingSession::create(const RunConfig
     auto store = RunStore::create(outDir, cfg);
     if (!store) return Error{store.error()};
     std::unique_ptr<TrainingSession> session(new TrainingSession);
+    if (Status s = session->lockRun(store.value()->dir()); !s) return Error{s.error()};
     session->m_store = std::move(store.value());
     session->m_trainer = std::make_unique<Trainer>(cfg);
     return session;
@@ -89,12 +108,15 @@ Result<std::unique_ptr<TrainingSession>> TrainingSession::create(const RunConfig
 
 Result<std::unique_ptr<TrainingSession>> TrainingSession::resume(const QString& runDir,
                                                                  std::optional<qint64> totalSteps) {
+    if (runBeingWritten(runDir))
+        return Error{runDir + ": being trained by another process; open it in the GUI to follow it"};
     auto store = RunStore::open(runDir);
     if (!store) return Error{store.error()};
     RunConfig cfg = store.value()->config();
     if (totalSteps) cfg.train.steps = *totalSteps;
     if (cfg.train.threads == 0) cfg.train.threads = coreCount();
     std::unique_ptr<TrainingSession> session(new TrainingSession);
+    if (Status s = session->lockRun(store.value()->dir()); !s) return Error{s.error()};
     session->m_trainer = std::make_unique<Trainer>(cfg);
     // Newest checkpoint that loads; a damaged newer one is reported if none loads.
     const auto files = store.value()->checkpoints();
@@ -147,9 +169,31 @@ Result<OnlineDropDetector> TrainingSession::dropDetector(int every) {
     return detector;
 }
 
+SnapshotBuilder& TrainingSession::snapshotBuilder() {
+    if (!m_builder) m_builder = std::make_unique<SnapshotBuilder>(m_trainer->config(), m_trainer->config().train.probeSize);
+    return *m_builder;
+}
+
+Status TrainingSession::saveSnapshot(const SessionCallbacks& cb) {
+    SnapshotPtr s;
+    try {
+        s = snapshotBuilder().build(*m_trainer->model(), m_trainer->stepsDone(), m_trainer->trainSeconds(), ProbeSpec{}, true);
+    } catch (const std::exception& e) {
+        return Error{"snapshot at step " + QString::number(m_trainer->stepsDone()) +
+                     " failed: " + QString::fromStdString(e.what()).section('\n', 0, 0)};
+    }
+    if (Status st = m_store->appendSnapshot(*s); !st) return st;
+    m_lastSaved = s;
+    if (cb.onSavedSnapshot) cb.onSavedSnapshot(s);
+    return Status::success();
+}
+
 Status TrainingSession::run(TrainControl& control, const SessionCallbacks& cb, double flushSeconds) {
     using Clock = std::chrono::steady_clock;
     const RunConfig& cfg = m_trainer->config();
+    const SnapshotSaveSchedule saveSchedule(cfg.train.snapshotSaveEvery, cfg.train.steps);
+    if (m_trainer->stepsDone() == 0 && !m_lastSaved)
+        if (Status s = saveSnapshot(cb); !s) return s;
     auto lastFlush = Clock::now();
     std::vector<StepMetrics> batch;
     Status result;
@@ -168,6 +212,8 @@ Status TrainingSession::run(TrainControl& control, const SessionCallbacks& cb, d
         }
         m_pending.push_back(m);
         batch.push_back(m);
+        if (saveSchedule.due(m.step))
+            if (Status s = saveSnapshot(cb); !s) { result = s; break; }
         if (cb.afterStep) cb.afterStep(*m_trainer);
         const bool timeUp = std::chrono::duration<double>(Clock::now() - lastFlush).count() >= flushSeconds;
         if (timeUp || control.isPaused()) {
@@ -181,9 +227,14 @@ Status TrainingSession::run(TrainControl& control, const SessionCallbacks& cb, d
             if (Status s = checkpointNow(); !s) { result = s; break; }
     }
     if (cb.onMetrics && !batch.empty()) cb.onMetrics(batch);
-    // Whatever happened, keep what was computed: metrics and a final checkpoint.
+    // Whatever happened, keep what was computed: metrics, the last step's snapshot and a final
+    // checkpoint.
     Status f = flush();
     if (result.ok() && !f.ok()) result = f;
+    if (m_trainer->stepsDone() > 0 && (!m_lastSaved || m_lastSaved->step != m_trainer->stepsDone())) {
+        Status sn = saveSnapshot(cb);
+        if (result.ok() && !sn.ok()) result = sn;
+    }
     if (m_trainer->stepsDone() != m_lastCheckpoint && m_trainer->stepsDone() > 0) {
         Status c = checkpointNow();
         if (result.ok() && !c.ok()) result = c;

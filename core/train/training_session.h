@@ -7,7 +7,9 @@
 #include "config.h"
 #include "metrics.h"
 #include "result.h"
+#include "snapshot.h"
 
+#include <QLockFile>
 #include <QString>
 #include <condition_variable>
 #include <functional>
@@ -20,6 +22,8 @@ namespace plateau {
 
 class Trainer;
 class RunStore;
+class SnapshotBuilder;
+
 
 // Pause / resume / single-step / stop, set from any thread, obeyed between steps.
 class TrainControl {
@@ -52,6 +56,8 @@ struct SessionCallbacks {
     std::function<void(Trainer&)> afterStep;
     // Called while paused, on the loop's thread, each time TrainControl::wake() is called.
     std::function<void(Trainer&)> whilePaused;
+    // A snapshot was stored in the run (before afterStep of the same step); on the loop's thread.
+    std::function<void(const SnapshotPtr&)> onSavedSnapshot;
 };
 
 class TrainingSession {
@@ -66,6 +72,8 @@ public:
 
     // Trains until train.steps or a stop request. Metrics are committed at least every
     // flushSeconds; a checkpoint is written every train.checkpoint_every steps and at the end.
+    // Snapshots (default probe: random masks) are stored at step 0, on the SnapshotSaveSchedule
+    // of train.snapshot_save_every and at the last step.
     Status run(TrainControl& control, const SessionCallbacks& callbacks = {}, double flushSeconds = 0.5);
     // An online drop detector with the window the offline detector would use on a run of the
     // planned length, already fed the stored rows (of a resumed run). Re-runs every `every` rows.
@@ -73,19 +81,30 @@ public:
     // Writes a checkpoint of the current step now (metrics are committed first).
     Status checkpointNow();
 
+    // The builder the session stores snapshots with (the GUI builds its live ones with it too,
+    // sharing the cached probe batch). Loop thread only.
+    SnapshotBuilder& snapshotBuilder();
+    // The newest stored snapshot (null before the first).
+    const SnapshotPtr& lastSavedSnapshot() const { return m_lastSaved; }
+
     Trainer& trainer() { return *m_trainer; }
     RunStore& store() { return *m_store; }
     const QString& resumedFrom() const { return m_resumedFrom; }
 
 private:
     TrainingSession() = default;
+    Status lockRun(const QString& dir);
     Status flush();
+    Status saveSnapshot(const SessionCallbacks& cb);
 
     std::unique_ptr<Trainer> m_trainer;
     std::unique_ptr<RunStore> m_store;
     std::vector<StepMetrics> m_pending;
     qint64 m_lastCheckpoint = -1;
     QString m_resumedFrom;
+    std::unique_ptr<SnapshotBuilder> m_builder;
+    std::unique_ptr<QLockFile> m_lock;  // held while this session may write the run
+    SnapshotPtr m_lastSaved;
 };
 
 }  // namespace plateau

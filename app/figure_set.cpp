@@ -1,0 +1,221 @@
+#include "figure_set.h"
+
+#include "attention_view.h"
+#include "loss_view.h"
+#include "main_window.h"
+#include "prediction_view.h"
+#include "session_model.h"
+#include "spectra_view.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace plateau {
+
+namespace {
+int nearestSnapshot(const SessionModel& m, double step) {
+    const auto& s = m.snapshots();
+    int best = -1;
+    double bestD = 1e300;
+    for (int i = 0; i < int(s.size()); ++i) {
+        const double d = std::abs(double(s[std::size_t(i)]->step) - step);
+        if (d < bestD) {
+            bestD = d;
+            best = i;
+        }
+    }
+    return best;
+}
+}  // namespace
+
+std::vector<FigureStep> chooseFigureSteps(const SessionModel& m, const std::vector<qint64>& requested) {
+    std::vector<FigureStep> out;
+    const auto& snaps = m.snapshots();
+    if (snaps.empty()) return out;
+    auto add = [&](int index, const QString& label) {
+        if (index < 0) return;
+        const qint64 step = snaps[std::size_t(index)]->step;
+        for (const FigureStep& f : out)
+            if (f.step == step) return;
+        out.push_back({step, label});
+    };
+    if (!requested.empty()) {
+        for (qint64 s : requested) {
+            const int i = nearestSnapshot(m, double(s));
+            add(i, QString("step_%1").arg(snaps[std::size_t(i)]->step));
+        }
+        return out;
+    }
+    const qint64 last = snaps.back()->step;
+    const auto& drops = m.detection().drops;
+    if (!drops.empty()) {
+        const DropEvent& d = drops.front();
+        // Early: where the copying plateau has formed; mid-plateau; the last snapshot at or before
+        // the onset; the first at or after the drop's end; the final one.
+        add(nearestSnapshot(m, std::max<double>(double(d.plateau.startStep), 0.02 * double(last))), "early");
+        add(nearestSnapshot(m, 0.5 * double(d.plateau.startStep + d.onsetStep)), "plateau");
+        int before = 0, after = int(snaps.size()) - 1;
+        for (int i = 0; i < int(snaps.size()); ++i) {
+            if (snaps[std::size_t(i)]->step <= d.onsetStep) before = i;
+        }
+        for (int i = int(snaps.size()) - 1; i >= 0; --i)
+            if (snaps[std::size_t(i)]->step >= d.endStep) after = i;
+        add(before, "before_drop");
+        add(after, "after_drop");
+        add(int(snaps.size()) - 1, "final");
+    } else {
+        for (double f : {0.02, 0.25, 0.5, 0.75}) {
+            const int i = nearestSnapshot(m, f * double(last));
+            add(i, QString("step_%1").arg(snaps[std::size_t(i)]->step));
+        }
+        add(int(snaps.size()) - 1, "final");
+    }
+    std::sort(out.begin(), out.end(), [](const FigureStep& a, const FigureStep& b) { return a.step < b.step; });
+    return out;
+}
+
+Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const FigureSetOptions& opt) {
+    SessionModel& m = *w.session();
+    if (!m.hasRun()) return Error{"no run to export"};
+    if (!QDir().mkpath(outDir)) return Error{outDir + ": cannot create the folder"};
+    const QString dir = QDir(outDir).absolutePath();
+    const std::vector<FigureStep> steps = chooseFigureSteps(m, opt.steps);
+    QStringList files;
+    QJsonArray index;
+    const QString runName = QFileInfo(m.runDir()).fileName();
+    const bool followed = m.followLive();
+    const int current = m.currentIndex();
+
+    auto figure = [&](ThrottledView* view, const QString& base, const QString& caption, const QString& what, qint64 step) -> Status {
+        view->redrawNow();
+        QApplication::processEvents();  // let the heatmaps and plots settle into their layouts
+        FigureOptions fo = opt.figure;
+        fo.caption = caption;
+        QJsonArray written;
+        for (FigureFormat f : opt.formats) {
+            const QString path = dir + "/" + base + "." + figureSuffix(f);
+            if (Status st = exportFigure(view, view->figureParts(), path, f, fo); !st) return st;
+            files << path;
+            written << QFileInfo(path).fileName();
+        }
+        auto csv = view->exportCsv(dir + "/" + base + ".csv");
+        if (!csv) return Error{csv.error()};
+        for (const QString& c : csv.value()) {
+            files << c;
+            written << QFileInfo(c).fileName();
+        }
+        index << QJsonObject{{"figure", base}, {"shows", what}, {"step", step < 0 ? QJsonValue() : QJsonValue(double(step))},
+                             {"files", written}};
+        return Status::success();
+    };
+
+    // The loss curve with the detector's markers (no scrub cursor).
+    m.setFollowLive(true);
+    if (Status st = figure(w.lossView(), "loss", runName + ": loss", "L, L_obs, L_mask, eval L against step; "
+                                                                    "plateau start / drop onset / drop end marked", -1); !st)
+        return Error{st.error()};
+    const auto stepIndex = [&](qint64 step) { return nearestSnapshot(m, double(step)); };
+    for (const FigureStep& fs : steps) {
+        m.setCurrentIndex(stepIndex(fs.step));
+        const QString caption = QString("%1: step %2 (%3)").arg(runName).arg(fs.step).arg(fs.label);
+        if (Status st = figure(w.attentionView(), "attention_" + fs.label, caption,
+                               "attention of every layer and head (probe-batch mean), and the selected head", fs.step); !st)
+            return Error{st.error()};
+    }
+    // Predictions before / after the drop (or the middle and the end), spectra there too.
+    std::vector<FigureStep> pair;
+    for (const FigureStep& fs : steps)
+        if (fs.label == "before_drop" || fs.label == "after_drop") pair.push_back(fs);
+    if (pair.size() < 2 && !steps.empty()) pair = {steps[steps.size() / 2], steps.back()};
+    for (const FigureStep& fs : pair) {
+        m.setCurrentIndex(stepIndex(fs.step));
+        const QString caption = QString("%1: step %2 (%3)").arg(runName).arg(fs.step).arg(fs.label);
+        if (Status st = figure(w.predictionView(), "predictions_" + fs.label, caption,
+                               "input (masked cells crossed), prediction, truth, |error| of probe matrix; copying vs completion over time",
+                               fs.step); !st)
+            return Error{st.error()};
+        if (Status st = figure(w.spectraView(), "spectra_" + fs.label, caption,
+                               "singular values of W_K^T W_Q and P W_V per head of the selected layer; pseudo-ranks over time",
+                               fs.step); !st)
+            return Error{st.error()};
+    }
+    if (followed) m.setFollowLive(true);
+    else m.setCurrentIndex(current);
+
+    QJsonObject summary{{"run", m.runDir()}, {"figures", index}, {"detection", m.detection().toJson()}};
+    QSaveFile f(dir + "/figures.json");
+    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(summary).toJson()) < 0 || !f.commit())
+        return Error{dir + "/figures.json: cannot write"};
+    files << dir + "/figures.json";
+    return files;
+}
+
+int exportCommand(const QStringList& args) {
+    auto fail = [](const QString& msg) {
+        std::fprintf(stderr, "plateau-cli export: %s\n", msg.toLocal8Bit().constData());
+        return 2;
+    };
+    QString run, out, steps, formats = "pdf,png", size, dpi;
+    for (int i = 0; i < args.size(); ++i) {
+        const QString a = args[i];
+        auto value = [&](QString* into) {
+            if (i + 1 >= args.size()) return false;
+            *into = args[++i];
+            return true;
+        };
+        if (a == "--out") { if (!value(&out)) return fail("--out needs a folder"); }
+        else if (a == "--steps") { if (!value(&steps)) return fail("--steps needs a list like 1000,8000"); }
+        else if (a == "--format") { if (!value(&formats)) return fail("--format needs a list like pdf,png,svg"); }
+        else if (a == "--size") { if (!value(&size)) return fail("--size needs WIDTHxHEIGHT"); }
+        else if (a == "--dpi") { if (!value(&dpi)) return fail("--dpi needs a number"); }
+        else if (a.startsWith("--")) return fail("unknown option " + a);
+        else if (run.isEmpty()) run = a;
+        else return fail("one run folder only (got " + run + " and " + a + ")");
+    }
+    if (run.isEmpty() || out.isEmpty()) return fail("usage: plateau-cli export RUN_DIR --out DIR [--steps a,b,...] [--format pdf,png,svg] [--size WxH] [--dpi N]");
+    FigureSetOptions opt;
+    auto fmts = parseFigureFormats(formats);
+    if (!fmts) return fail(fmts.error());
+    opt.formats = fmts.value();
+    for (const QString& s : steps.split(',', Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const qint64 v = s.trimmed().toLongLong(&ok);
+        if (!ok || v < 0) return fail("--steps: '" + s + "' is not a step number");
+        opt.steps.push_back(v);
+    }
+    if (!size.isEmpty()) {
+        const QStringList wh = size.toLower().split('x');
+        bool okW = false, okH = false;
+        const int wv = wh.size() == 2 ? wh[0].toInt(&okW) : 0, hv = wh.size() == 2 ? wh[1].toInt(&okH) : 0;
+        if (!okW || !okH || wv < 100 || hv < 100 || wv > 20000 || hv > 20000)
+            return fail("--size: '" + size + "' is not WIDTHxHEIGHT with each between 100 and 20000");
+        opt.figure.size = QSize(wv, hv);
+    }
+    if (!dpi.isEmpty()) {
+        bool ok = false;
+        opt.figure.dpi = dpi.toDouble(&ok);
+        if (!ok || opt.figure.dpi < 30 || opt.figure.dpi > 1200) return fail("--dpi: '" + dpi + "' is not a number between 30 and 1200");
+    }
+    MainWindow w;
+    w.resize(1500, 950);
+    w.show();
+    QApplication::processEvents();
+    if (!w.openRun(run)) return fail(w.lastMessage());
+    if (!w.lastMessage().isEmpty()) std::fprintf(stderr, "plateau-cli export: warning: %s\n", w.lastMessage().toLocal8Bit().constData());
+    QApplication::processEvents();
+    auto files = exportFigureSet(w, out, opt);
+    if (!files) return fail(files.error());
+    for (const QString& f : files.value()) std::printf("%s\n", f.toLocal8Bit().constData());
+    return 0;
+}
+
+}  // namespace plateau

@@ -1,0 +1,42 @@
+// Figure set: one action that writes a folder of paper-style figures of a run — the loss curve
+// with the plateau / drop marked, attention grids at chosen steps (default: early, mid-plateau,
+// just before the drop, just after, final), prediction panels before and after the drop, the
+// spectra — in the chosen formats (default PDF + PNG), the CSVs behind them, the metrics CSV and
+// figures.json (what each file shows, at which step). Used by File → Export figure set… and by
+// `plateau-cli export` (offscreen). GUI thread only.
+#pragma once
+
+#include "figure_export.h"
+#include "result.h"
+
+#include <QString>
+#include <QStringList>
+#include <vector>
+
+namespace plateau {
+
+class MainWindow;
+class SessionModel;
+
+struct FigureSetOptions {
+    QList<FigureFormat> formats{FigureFormat::Pdf, FigureFormat::Png};
+    std::vector<qint64> steps;  // empty: the default five
+    FigureOptions figure;
+};
+
+struct FigureStep {
+    qint64 step;
+    QString label;  // "early", "plateau", "before_drop", "after_drop", "final", or "step_N"
+};
+
+// The snapshots the figure set shows: given steps snap to the nearest stored snapshot.
+std::vector<FigureStep> chooseFigureSteps(const SessionModel& model, const std::vector<qint64>& requested);
+
+// Writes the set for the run shown in w into outDir (created if missing). Returns the files written.
+Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const FigureSetOptions& options);
+
+// `plateau-cli export RUN_DIR --out DIR [--steps a,b,...] [--format pdf,png,svg] [--size WxH] [--dpi N]`
+// (needs a QApplication; the CLI makes one on the offscreen platform).
+int exportCommand(const QStringList& args);
+
+}  // namespace plateau

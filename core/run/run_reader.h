@@ -1,0 +1,61 @@
+// RunReader: opens a run folder for viewing (GUI, `plateau-cli export`), tolerant of damage:
+// each unreadable part (config.json, metrics.sqlite, a snapshot, a truncated checkpoint) adds a
+// message naming its file, and whatever is readable is still returned. Read-only; no torch, so
+// the GUI thread may use it. A run another process is training is recognised by its lock file
+// and can be followed with readUpdates(). One thread per RunReader (it owns an SQLite
+// connection).
+#pragma once
+
+#include "config.h"
+#include "metrics.h"
+#include "result.h"
+#include "run/run_store.h"
+#include "snapshot.h"
+
+#include <QStringList>
+#include <memory>
+#include <vector>
+
+namespace plateau {
+
+// The lock file a TrainingSession holds while it writes a run.
+QString runLockPath(const QString& runDir);
+// True if another live process holds the run's lock (it is being trained now).
+bool runBeingWritten(const QString& runDir);
+// A checkpoint is a zip archive (PyTorch's format): a file cut short lacks the end-of-central-
+// directory record. Cheap check without torch.
+bool checkpointLooksComplete(const QString& path);
+
+class RunReader {
+public:
+    // Fails only when there is nothing to show: no such folder, or neither a readable config
+    // nor a readable metrics database.
+    static Result<std::unique_ptr<RunReader>> open(const QString& dir);
+
+    const QString& dir() const { return m_dir; }
+    bool configOk() const { return m_configOk; }
+    const RunConfig& config() const { return m_cfg; }
+    const std::vector<StepMetrics>& metrics() const { return m_metrics; }
+    const std::vector<SnapshotPtr>& snapshots() const { return m_snapshots; }
+    const std::vector<CheckpointFile>& checkpoints() const { return m_checkpoints; }  // complete ones
+    const QStringList& problems() const { return m_problems; }
+    bool beingWritten() const { return runBeingWritten(m_dir); }
+    bool finished() const { return !m_metrics.empty() && m_metrics.back().step >= m_cfg.train.steps; }
+
+    // Reads rows and snapshots written since the last read (following a run in progress); the
+    // new ones are appended above and returned through the out-parameters.
+    Status readUpdates(std::vector<StepMetrics>* newRows, std::vector<SnapshotPtr>* newSnapshots);
+
+private:
+    RunReader() = default;
+    QString m_dir;
+    bool m_configOk = false;
+    RunConfig m_cfg;
+    std::unique_ptr<RunStore> m_store;
+    std::vector<StepMetrics> m_metrics;
+    std::vector<SnapshotPtr> m_snapshots;
+    std::vector<CheckpointFile> m_checkpoints;
+    QStringList m_problems;
+};
+
+}  // namespace plateau
