@@ -60,6 +60,8 @@ SpectraView::SpectraView(SessionModel* model, QWidget* parent) : ThrottledView(4
     m_rank->plotLayout()->insertRow(0);
     m_rank->plotLayout()->addElement(0, 0, new QCPTextElement(m_rank, "pseudo-rank (95 % of Σσ)\nsolid QK, dashed OV"));
     legendBelow(m_rank, font());
+    m_rank->legend->setIconSize(16, 8);  // four entries must fit under a narrow plot
+    m_rank->legend->setWrap(2);
     liveRendering(m_rank);
     integerTicksY(m_rank);
     m_rank->setMinimumSize(160, 110);

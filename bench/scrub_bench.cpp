@@ -1,0 +1,156 @@
+// Scrub latency: from moving the current step (a timeline key press or click) until all four
+// views have redrawn and painted the snapshot at that step, at the paper's model size (4 layers x
+// 8 heads, 49 tokens, width 768, probe 64) with a 50k-step loss curve, through the same code a
+// user's run takes (a run folder opened with File → Open). Prints p50 / p95 / max over many
+// scrubs: sequential (← / →, one snapshot at a time) and random jumps. Goal: p95 <= 100 ms.
+//   plateau-bench-scrub [--scrubs N] [--snapshots K]     (use Xvfb for a real X server)
+#include <torch/torch.h>  // before Qt
+
+#include "analysis/snapshot_builder.h"
+#include "attention_view.h"
+#include "config.h"
+#include "loss_view.h"
+#include "main_window.h"
+#include "model/bert_encoder.h"
+#include "prediction_view.h"
+#include "run/run_store.h"
+#include "runtime_env.h"
+#include "session_model.h"
+#include "spectra_view.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+using namespace plateau;
+
+namespace {
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[std::min(v.size() - 1, std::size_t(p * double(v.size() - 1) + 0.5))];
+}
+
+// A run folder at the paper size: 50k metric rows shaped like the paper's curve (plateau, drop
+// at ~15k) and K stored snapshots built from the real model (weights perturbed between builds so
+// that frames differ).
+bool makeRun(const QString& dir, int snapshots) {
+    RunConfig cfg = loadPreset("paper").value();
+    cfg.train.probeSize = 64;
+    auto store = RunStore::create(dir, cfg);
+    if (!store) return std::fprintf(stderr, "%s\n", qPrintable(store.error())), false;
+    std::mt19937 rng(1);
+    std::normal_distribution<double> noise(0, 0.08);
+    std::vector<StepMetrics> rows;
+    for (qint64 s = 1; s <= cfg.train.steps; ++s) {
+        StepMetrics m;
+        m.step = s;
+        m.timeS = double(s) * 7.5;
+        const double level = s < 15000 ? 0.067 : 0.004 + 0.063 * std::exp(-double(s - 15000) / 600.0);
+        m.loss = level * std::exp(noise(rng));
+        m.lossMask = m.loss / 0.3;
+        m.lossObs = 1e-4 * std::exp(noise(rng));
+        m.evalLoss = m.loss * std::exp(noise(rng));
+        m.stepMs = 7500;
+        rows.push_back(m);
+    }
+    if (Status st = store.value()->append(rows); !st) return std::fprintf(stderr, "%s\n", qPrintable(st.error())), false;
+    BertEncoder model(bertDimsOf(cfg.model));
+    SnapshotBuilder builder(cfg, cfg.train.probeSize);
+    const int distinct = 6;
+    std::vector<SnapshotPtr> built;
+    for (int i = 0; i < distinct; ++i) {
+        {
+            torch::NoGradGuard g;
+            for (auto& p : model->parameters()) p.add_(torch::randn_like(p) * 0.02);
+        }
+        built.push_back(builder.build(*model, 0, 0, ProbeSpec{}, true));
+    }
+    for (int k = 0; k < snapshots; ++k) {
+        Snapshot s = *built[std::size_t(k % distinct)];
+        s.step = qint64(k) * cfg.train.steps / std::max(1, snapshots - 1);
+        s.timeS = double(s.step) * 7.5;
+        if (Status st = store.value()->appendSnapshot(s); !st) return std::fprintf(stderr, "%s\n", qPrintable(st.error())), false;
+    }
+    return true;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    prepareProcess(argc, argv);
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("plateau-bench");
+    QStandardPaths::setTestModeEnabled(true);
+    QCommandLineParser p;
+    p.addHelpOption();
+    p.addOption({"scrubs", "scrubs per kind (default 150)", "n", "150"});
+    p.addOption({"snapshots", "stored snapshots in the run (default 250, the paper preset's save schedule)", "k", "250"});
+    p.process(app);
+    configureRuntime(0);
+    QTemporaryDir tmp;
+    const QString run = tmp.filePath("paper-run");
+    QElapsedTimer prep;
+    prep.start();
+    if (!makeRun(run, p.value("snapshots").toInt())) return 2;
+    std::printf("platform %s; run at the paper size written in %.1f s\n", qPrintable(QGuiApplication::platformName()),
+                prep.elapsed() / 1000.0);
+
+    MainWindow w;
+    w.resize(1500, 950);
+    w.show();
+    QElapsedTimer openClock;
+    openClock.start();
+    if (!w.openRun(run)) return std::fprintf(stderr, "%s\n", qPrintable(w.lastMessage())), 2;
+    const double openMs = double(openClock.nsecsElapsed()) / 1e6;
+    for (int i = 0; i < 50; ++i) QApplication::processEvents();
+    SessionModel* m = w.session();
+    const int count = int(m->snapshots().size());
+    std::printf("opened %d snapshots, %zu metric rows in %.0f ms\n", count, m->metrics().size(), openMs);
+
+    auto scrubTo = [&](int index) {
+        QElapsedTimer t;
+        t.start();
+        m->setCurrentIndex(index);
+        const qint64 step = m->snapshots()[std::size_t(index)]->step;
+        auto drawn = [&] {
+            return w.attentionView()->shownStep() == step && w.predictionView()->shownStep() == step &&
+                   w.spectraView()->shownStep() == step && w.lossView()->currentLineX() == double(step);
+        };
+        while (!drawn()) {
+            QApplication::processEvents(QEventLoop::AllEvents, 5);
+            if (t.elapsed() > 10000) {
+                std::fprintf(stderr, "views did not reach step %lld\n", step);
+                std::exit(2);
+            }
+        }
+        QApplication::sendPostedEvents();
+        QApplication::processEvents();  // the paints the redraws asked for
+        return double(t.nsecsElapsed()) / 1e6;
+    };
+    const int n = p.value("scrubs").toInt();
+    std::vector<double> seq, jump;
+    m->setCurrentIndex(count / 2);
+    for (int i = 0; i < 20; ++i) QApplication::processEvents();
+    int at = count / 2;
+    for (int i = 0; i < n; ++i) {
+        at = (i / 40) % 2 ? std::max(0, at - 1) : std::min(count - 1, at + 1);
+        seq.push_back(scrubTo(at));
+    }
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> pick(0, count - 1);
+    for (int i = 0; i < n; ++i) jump.push_back(scrubTo(pick(rng)));
+    for (const auto& [name, v] : {std::pair<const char*, std::vector<double>&>{"one snapshot at a time (← / →)", seq},
+                                  {"random jumps (click on the timeline)", jump}})
+        std::printf("%-38s p50 %6.1f ms   p95 %6.1f ms   max %6.1f ms   (%zu scrubs)\n", name, percentile(v, 0.5),
+                    percentile(v, 0.95), percentile(v, 1.0), v.size());
+    std::vector<double> all = seq;
+    all.insert(all.end(), jump.begin(), jump.end());
+    std::printf("all scrubs: p95 %.1f ms (goal <= 100 ms)\n", percentile(all, 0.95));
+    return 0;
+}
