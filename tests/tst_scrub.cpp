@@ -4,6 +4,7 @@
 // as far as they are readable, with messages naming the files; a run another process is
 // training is followed as it grows.
 #include "attention_view.h"
+#include "export_dialog.h"
 #include "figure_export.h"
 #include "heatmap_widget.h"
 #include "loss_view.h"
@@ -18,7 +19,11 @@
 #include "timeline_view.h"
 
 #include <QApplication>
+#include <QComboBox>
+#include <QDialogButtonBox>
 #include <QFile>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -248,6 +253,61 @@ private slots:
         QVERIFY(bad.waitForFinished(60000));
         QCOMPARE(bad.exitCode(), 2);
         QVERIFY(bad.readAll().contains("unknown figure format 'tiff'"));
+    }
+
+    void exportDialogValidatesAsTyped() {
+        QTemporaryDir tmp;
+        ExportDialog one(ExportDialog::OneView, tmp.filePath("loss.pdf"), QSize(640, 480));
+        auto* ok = one.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+        QVERIFY(ok->isEnabled());
+        QCOMPARE(one.formats(), QList<FigureFormat>{FigureFormat::Pdf});
+        QCOMPARE(one.figureOptions().size, QSize(640, 480));
+        auto* format = one.findChild<QComboBox*>();
+        format->setCurrentIndex(3);  // CSV
+        QVERIFY(one.csv());
+        QVERIFY2(one.path().endsWith("loss.csv"), qPrintable(one.path()));  // the suffix follows the format
+        auto* path = one.findChildren<QLineEdit*>().first();
+        path->setText(tmp.filePath("no/such/dir/loss.csv"));
+        QVERIFY(!ok->isEnabled());
+        QVERIFY2(one.error().contains("no such folder"), qPrintable(one.error()));
+        path->setText(tmp.path());
+        QVERIFY(!ok->isEnabled());
+        QVERIFY(one.error().contains("is a folder"));
+
+        ExportDialog set(ExportDialog::FigureSet, tmp.filePath("figs"), QSize());
+        auto* okSet = set.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+        QVERIFY(okSet->isEnabled());
+        QCOMPARE(set.formats(), (QList<FigureFormat>{FigureFormat::Pdf, FigureFormat::Png}));
+        QVERIFY(!set.figureOptions().size.isValid());  // as on screen
+        QLineEdit* steps = nullptr;
+        for (QLineEdit* e : set.findChildren<QLineEdit*>())
+            if (!e->placeholderText().isEmpty()) steps = e;
+        QVERIFY(steps);
+        steps->setText("100, 2x0");
+        QVERIFY(!okSet->isEnabled());
+        QVERIFY2(set.error().contains("'2x0' is not a step number"), qPrintable(set.error()));
+        steps->setText("100, 2500");
+        QVERIFY(okSet->isEnabled());
+        QCOMPARE(set.steps(), (std::vector<qint64>{100, 2500}));
+    }
+
+    void liveOnlySnapshotsAreBounded() {
+        SessionModel m;
+        RunConfig c = loadPreset("tiny").value();
+        m.reset(c, "x");
+        for (int i = 0; i < 1000; ++i) {
+            auto s = std::make_shared<Snapshot>();
+            s->step = i;
+            s->saved = i % 100 == 0;
+            m.appendSnapshot(s);
+        }
+        int saved = 0;
+        for (const auto& s : m.snapshots()) saved += s->saved;
+        QCOMPARE(saved, 10);  // every stored one stays
+        QCOMPARE(int(m.snapshots().size()), 10 + int(SessionModel::kMaxLive));  // + the newest live-only ones
+        QCOMPARE(m.current()->step, qint64(999));
+        m.setCurrentIndex(0);
+        QCOMPARE(m.current()->step, qint64(0));
     }
 
     void openDamagedRuns() {
