@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <random>
 #include <unistd.h>
 #include <cstdio>
 
@@ -118,7 +119,7 @@ double xServerCpu() {
     return -1;
 }
 
-GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only) {
+GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only, int scrubEveryMs) {
     MainWindow w;
     w.resize(1500, 950);
     w.show();
@@ -144,6 +145,14 @@ GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only)
     QObject::connect(w.controller(), &TrainingController::started, &w, [&] { app->recording = true; xCpu0 = xServerCpu(); });
     QObject::connect(w.controller(), &TrainingController::finished, &w, [&] { app->recording = false; xCpu1 = xServerCpu(); });
     app->dispatchMs.clear();
+    // Optional: a user scrubbing back and forth through the live run the whole time.
+    QTimer scrub;
+    std::mt19937 rng(3);
+    QObject::connect(&scrub, &QTimer::timeout, &w, [&] {
+        const int n = int(w.session()->snapshots().size());
+        if (n > 1) w.session()->setCurrentIndex(std::uniform_int_distribution<int>(0, n - 1)(rng));
+    });
+    if (scrubEveryMs > 0) scrub.start(scrubEveryMs);
     clock.start();
     w.startRun(cfg, dir);
     loop.exec();
@@ -178,6 +187,7 @@ int main(int argc, char** argv) {
     p.addOption({"steps", "steps per measurement (default 600)", "n", "600"});
     p.addOption({"rounds", "interleaved rounds (default 10)", "r", "10"});
     p.addOption({"set", "config override", "k=v"});
+    p.addOption({"scrub-every", "while the GUI trains, jump to a random snapshot every MS milliseconds (a user scrubbing)", "ms", "0"});
     p.addOption({"only", "show only this dock (Loss, Attention, Predictions, Spectra): where the GUI's time goes", "dock"});
     p.process(benchApp);
     auto cfg = loadPreset(p.value("preset"));
@@ -202,7 +212,7 @@ int main(int argc, char** argv) {
     const int rounds = p.value("rounds").toInt();
     for (int r = 0; r < rounds; ++r) {
         h.push_back(headless(cfg.value(), tmp.filePath(QString("h%1").arg(r))));
-        const GuiResult gr = withGui(cfg.value(), tmp.filePath(QString("g%1").arg(r)), p.value("only"));
+        const GuiResult gr = withGui(cfg.value(), tmp.filePath(QString("g%1").arg(r)), p.value("only"), p.value("scrub-every").toInt());
         g.push_back(gr.stepsPerSec);
         const double hStep = meanStepMs(tmp.filePath(QString("h%1").arg(r)));
         const double gStep = meanStepMs(tmp.filePath(QString("g%1").arg(r)));

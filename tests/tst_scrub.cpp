@@ -17,12 +17,15 @@
 #include "gui_test_main.h"
 #include "spectra_view.h"
 #include "timeline_view.h"
+#include "training_controller.h"
 
 #include <QApplication>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFile>
 #include <QLineEdit>
+#include <QMimeData>
+#include <QUrl>
 #include <QPushButton>
 #include <QImage>
 #include <QJsonArray>
@@ -149,6 +152,55 @@ private slots:
         QVERIFY(m->followLive());
         QVERIFY(w.timeline()->followButton()->isChecked());
         QTRY_VERIFY_WITH_TIMEOUT(std::isnan(w.lossView()->currentLineX()), 2000);
+    }
+
+    void dropAFolderOnTheWindow() {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(m_run)});
+        QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &drop);
+        QCOMPARE(w.session()->runDir(), QFileInfo(m_run).absoluteFilePath());
+        QCOMPARE(int(w.session()->metrics().size()), 40);
+        // A file (not a folder) is refused at drag-enter.
+        QMimeData file;
+        file.setUrls({QUrl::fromLocalFile(m_run + "/config.json")});
+        QDragEnterEvent enterFile(QPoint(50, 50), Qt::CopyAction, &file, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &enterFile);
+        QVERIFY(!enterFile.isAccepted());
+    }
+
+    void scrubbingALiveRunKeepsItTraining() {
+        QTemporaryDir tmp;
+        RunConfig c = loadPreset("tiny").value();
+        c.train.steps = 3000;
+        c.train.snapshotEvery = 20;
+        c.train.probeSize = 8;
+        c.train.checkpointEvery = 0;
+        MainWindow w;
+        w.show();
+        w.startRun(c, tmp.filePath("live"));
+        SessionModel* m = w.session();
+        QTRY_VERIFY_WITH_TIMEOUT(m->snapshots().size() >= 5, 60000);
+        QTest::keyClick(&w, Qt::Key_Home);  // back to step 0 while training goes on
+        QCOMPARE(currentStep(w), qint64(0));
+        QVERIFY(!m->followLive());
+        const qint64 rowsThen = m->metrics().empty() ? 0 : m->metrics().back().step;
+        const std::size_t snapsThen = m->snapshots().size();
+        QTRY_VERIFY_WITH_TIMEOUT(!m->metrics().empty() && m->metrics().back().step > rowsThen + 100, 30000);
+        QVERIFY(m->snapshots().size() > snapsThen);  // new snapshots keep arriving
+        QCOMPARE(currentStep(w), qint64(0));         // but the views stay where the user put them
+        QVERIFY(!w.controller()->isPaused());
+        QTRY_COMPARE_WITH_TIMEOUT(w.attentionView()->shownStep(), qint64(0), 2000);
+        QTest::keyClick(&w, Qt::Key_End);  // follow live again
+        QVERIFY(m->followLive());
+        QCOMPARE(currentStep(w), m->snapshots().back()->step);
+        w.controller()->stopAndWait();
     }
 
     void exportEveryViewInEveryFormat() {
