@@ -133,7 +133,7 @@ MainWindow::MainWindow(QWidget* parent)
             });
     connect(m_controller, &TrainingController::snapshotReady, m_session, &SessionModel::appendSnapshot);
     connect(m_controller, &TrainingController::detectionChanged, m_session, &SessionModel::setDetection);
-    // The status bar is refreshed at most 4 times a second (rows arrive every 0.1 s).
+    // The status bar is refreshed at most 4 times a second (rows arrive every 0.25 s).
     m_statusTimer = new QTimer(this);
     m_statusTimer->setSingleShot(true);
     m_statusTimer->setInterval(250);

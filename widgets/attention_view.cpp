@@ -21,7 +21,7 @@
 
 namespace plateau {
 
-AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledView(200, parent), m_model(model) {
+AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledView(300, parent), m_model(model) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;

@@ -33,7 +33,7 @@ double seriesValue(const StepMetrics& m, int s) {
 }  // namespace
 
 LossView::LossView(SessionModel* model, QWidget* parent)
-    : ThrottledView(250, parent), m_model(model), m_plot(new QCustomPlot(this)) {
+    : ThrottledView(400, parent), m_model(model), m_plot(new QCustomPlot(this)) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;

@@ -19,7 +19,7 @@
 
 namespace plateau {
 
-PredictionView::PredictionView(SessionModel* model, QWidget* parent) : ThrottledView(300, parent), m_model(model) {
+PredictionView::PredictionView(SessionModel* model, QWidget* parent) : ThrottledView(400, parent), m_model(model) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;

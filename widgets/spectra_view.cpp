@@ -36,7 +36,7 @@ void setupLogPlot(QCustomPlot* p, const QString& title, const QString& xLabel) {
 }
 }  // namespace
 
-SpectraView::SpectraView(SessionModel* model, QWidget* parent) : ThrottledView(400, parent), m_model(model) {
+SpectraView::SpectraView(SessionModel* model, QWidget* parent) : ThrottledView(500, parent), m_model(model) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;

@@ -18,7 +18,7 @@
 namespace plateau {
 
 TimelineBar::TimelineBar(SessionModel* model, QWidget* parent)
-    : QWidget(parent), m_model(model), m_metricsTimer(new QTimer(this)) {
+    : QWidget(parent), m_model(model), m_metricsTimer(new QTimer(this)), m_repaintTimer(new QTimer(this)) {
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(false);
     setToolTip("Click or drag to show another step; ← / → previous / next snapshot, Home / End");
@@ -35,9 +35,19 @@ TimelineBar::TimelineBar(SessionModel* model, QWidget* parent)
     connect(model, &SessionModel::metricsAppended, this, [this] {
         if (!m_metricsTimer->isActive()) m_metricsTimer->start();
     });
-    connect(model, &SessionModel::snapshotsChanged, this, qOverload<>(&QWidget::update));
-    connect(model, &SessionModel::currentChanged, this, qOverload<>(&QWidget::update));
-    connect(model, &SessionModel::detectionChanged, this, qOverload<>(&QWidget::update));
+    // Live changes repaint at most 4 times a second; the user's own scrubbing at once.
+    m_repaintTimer->setSingleShot(true);
+    m_repaintTimer->setInterval(250);
+    connect(m_repaintTimer, &QTimer::timeout, this, qOverload<>(&QWidget::update));
+    auto later = [this] {
+        if (!m_repaintTimer->isActive()) m_repaintTimer->start();
+    };
+    connect(model, &SessionModel::snapshotsChanged, this, later);
+    connect(model, &SessionModel::detectionChanged, this, later);
+    connect(model, &SessionModel::currentChanged, this, [this, later] {
+        if (m_model->followLive()) later();
+        else update();
+    });
 }
 
 QRect TimelineBar::plotRect() const { return rect().adjusted(6, 4, -6, -10); }

@@ -42,6 +42,7 @@ private:
 
     SessionModel* m_model;
     QTimer* m_metricsTimer;  // the background follows live metrics at most twice a second
+    QTimer* m_repaintTimer;  // live snapshot ticks / handle: at most 4 repaints a second
     std::vector<float> m_lo, m_hi;  // per pixel column: min / max of log10 L
     float m_min = 0, m_max = 1;
 };

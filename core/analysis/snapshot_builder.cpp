@@ -168,8 +168,9 @@ void SnapshotSchedule::snapshotCost(double ms) {
     m_snapMsEma = m_snapMsEma == 0 ? ms : m_snapMsEma + 0.2 * (ms - m_snapMsEma);
 }
 
-SnapshotSaveSchedule::SnapshotSaveSchedule(int every, qint64 totalSteps, int perRun)
-    : m_interval(every > 0 ? every : roundUpToNiceStep(std::max(1.0, double(totalSteps) / std::max(1, perRun)))) {}
+SnapshotSaveSchedule::SnapshotSaveSchedule(int every, qint64 totalSteps, int perRun, int minInterval)
+    : m_interval(every > 0 ? every
+                           : std::max(minInterval, roundUpToNiceStep(std::max(1.0, double(totalSteps) / std::max(1, perRun))))) {}
 
 bool SnapshotSaveSchedule::due(qint64 step) const {
     if (step <= 0) return false;

@@ -56,12 +56,14 @@ int roundUpToNiceStep(double k);  // 1, 2, 5, 10, 20, 50, ...
 
 // Which steps' snapshots are stored in the run directory (so that scrubbing a finished run never
 // recomputes anything): every `every` steps, or with every = 0 about `perRun` over totalSteps
-// (rounded up to 1, 2, 5 x 10^k); plus the round steps 1, 2, 5, 10, 20, ... below that interval,
+// (rounded up to 1, 2, 5 x 10^k) but never more often than every `minInterval` steps, so that
+// short runs do not spend more than ~1 % of their time on it (a snapshot costs a few steps'
+// forward passes; headless runs store them too); plus the round steps 1, 2, 5, 10, 20, ... below that interval,
 // because the copying phase is learnt in the first hundreds of steps. The run's last step is
 // stored too (TrainingSession does that when it ends).
 class SnapshotSaveSchedule {
 public:
-    SnapshotSaveSchedule(int every, qint64 totalSteps, int perRun = 250);
+    SnapshotSaveSchedule(int every, qint64 totalSteps, int perRun = 250, int minInterval = 50);
     bool due(qint64 step) const;
     int interval() const { return m_interval; }
 
