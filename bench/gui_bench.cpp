@@ -29,8 +29,6 @@
 #include <ctime>
 #include <random>
 #include <unistd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <cstdio>
 
 using namespace plateau;
@@ -141,12 +139,7 @@ GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only,
         return double(ts.tv_sec) + ts.tv_nsec / 1e9;
     };
     double cpu0 = 0, cpu1 = 0;
-    QObject::connect(w.controller(), &TrainingController::started, &w, [&] {
-        cpu0 = threadCpu();
-        // Experiment: lower the GUI thread's priority once the worker (and its OpenMP pool) exist.
-        if (qEnvironmentVariableIsSet("PLATEAU_BENCH_NICE_GUI"))
-            setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), qEnvironmentVariableIntValue("PLATEAU_BENCH_NICE_GUI"));
-    });
+    QObject::connect(w.controller(), &TrainingController::started, &w, [&] { cpu0 = threadCpu(); });
     QObject::connect(w.controller(), &TrainingController::finished, &w, [&] { cpu1 = threadCpu(); });
     double xCpu0 = 0, xCpu1 = 0;
     QObject::connect(w.controller(), &TrainingController::started, &w, [&] { app->recording = true; xCpu0 = xServerCpu(); });
