@@ -60,6 +60,7 @@ PredictionView::PredictionView(SessionModel* model, QWidget* parent) : Throttled
     m_observed->setName("observed MSE to X");
     m_observed->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
     setLogY(m_plot);
+    m_plot->yAxis->ticker()->setTickCount(3);  // a short plot: fewer decade labels, none overlapping
     liveRendering(m_plot);
     m_plot->xAxis->setLabel("step (probe batch)");
     legendBelow(m_plot, font());
