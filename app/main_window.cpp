@@ -293,13 +293,7 @@ bool MainWindow::openRun(const QString& runDir) {
     const std::vector<StepMetrics>& rows = m_reader->metrics();
     m_session->reset(m_reader->config(), m_reader->dir(), rows);
     for (const SnapshotPtr& s : m_reader->snapshots()) m_session->appendSnapshot(s);
-    std::vector<qint64> steps;
-    std::vector<double> losses;
-    for (const StepMetrics& m : rows) {
-        steps.push_back(m.step);
-        losses.push_back(m.loss);
-    }
-    if (!rows.empty()) m_session->setDetection(detectDrops(steps, losses, DetectorParams::forLength(std::size_t(m_reader->config().train.steps))));
+    if (!rows.empty()) detectOnViewedRun();
     setWindowTitle("Plateau — " + m_reader->dir());
     addRecent(m_reader->dir());
     m_stepsPerSec = 0;
@@ -316,6 +310,18 @@ bool MainWindow::openRun(const QString& runDir) {
         notify("Plateau: parts of the run could not be read", m_reader->problems().join("\n"), false);
     updateActions();
     return true;
+}
+
+// The offline detector over the viewed run's whole curve, with the window a run of its planned
+// length gets (as the live detector uses).
+void MainWindow::detectOnViewedRun() {
+    std::vector<qint64> steps;
+    std::vector<double> losses;
+    for (const StepMetrics& m : m_reader->metrics()) {
+        steps.push_back(m.step);
+        losses.push_back(m.loss);
+    }
+    m_session->setDetection(detectDrops(steps, losses, DetectorParams::forLength(std::size_t(m_reader->config().train.steps))));
 }
 
 bool MainWindow::isFollowing() const { return m_followTimer->isActive(); }
@@ -339,15 +345,7 @@ void MainWindow::followTick() {
     for (const SnapshotPtr& s : snaps) m_session->appendSnapshot(s);
     // The detector over the whole curve: every 5 s while following, and once at the end.
     static constexpr int kDetectEveryTicks = 5;
-    if (!rows.empty() && (++m_followTicks % kDetectEveryTicks == 0 || !writing)) {
-        std::vector<qint64> steps;
-        std::vector<double> losses;
-        for (const StepMetrics& m : m_reader->metrics()) {
-            steps.push_back(m.step);
-            losses.push_back(m.loss);
-        }
-        m_session->setDetection(detectDrops(steps, losses, DetectorParams::forLength(std::size_t(m_reader->config().train.steps))));
-    }
+    if (!rows.empty() && (++m_followTicks % kDetectEveryTicks == 0 || !writing)) detectOnViewedRun();
     updateStatus();
     if (!writing) {
         m_followTimer->stop();

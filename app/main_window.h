@@ -78,6 +78,7 @@ private:
     void addRecent(const QString& dir);
     void fillRecentMenu();
     void followTick();
+    void detectOnViewedRun();
     void openRunDialog();
     void exportViewDialog(ThrottledView* view);
     void exportFigureSetDialog();

@@ -38,6 +38,13 @@ bool sameParameters(Trainer& a, Trainer& b) {
         if (pa[i].key() != pb[i].key() || !torch::equal(pa[i].value(), pb[i].value())) return false;
     return true;
 }
+// A run of `steps` steps with snapshots stored every 10 steps from `probe` probe matrices.
+RunConfig snapshotRun(qint64 steps, int probe) {
+    RunConfig c = smallConfig(steps);
+    c.train.snapshotSaveEvery = 10;
+    c.train.probeSize = probe;
+    return c;
+}
 std::vector<StepMetrics> trainAll(const QString& dir, const RunConfig& c) {
     auto s = TrainingSession::create(c, dir);
     if (!s) qFatal("%s", qPrintable(s.error()));
@@ -259,9 +266,7 @@ private slots:
     void sessionStoresSnapshotsThatRoundTrip() {
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("run");
-        RunConfig c = smallConfig(33);
-        c.train.snapshotSaveEvery = 10;
-        c.train.probeSize = 8;
+        const RunConfig c = snapshotRun(33, 8);
         trainAll(dir, c);
         auto store = RunStore::open(dir, true);
         QVERIFY2(store.ok(), qPrintable(store.error()));
@@ -329,9 +334,7 @@ private slots:
     void runReaderReportsWhatItCannotRead() {
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("run");
-        RunConfig c = smallConfig(20);
-        c.train.snapshotSaveEvery = 10;
-        c.train.probeSize = 4;
+        const RunConfig c = snapshotRun(20, 4);
         trainAll(dir, c);
         {
             auto r = RunReader::open(dir);
