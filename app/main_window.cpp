@@ -133,11 +133,7 @@ MainWindow::MainWindow(QWidget* parent)
             });
     connect(m_controller, &TrainingController::snapshotReady, m_session, &SessionModel::appendSnapshot);
     connect(m_controller, &TrainingController::detectionChanged, m_session, &SessionModel::setDetection);
-    // The status bar is refreshed at most 4 times a second (rows arrive every 0.25 s).
-    m_statusTimer = new QTimer(this);
-    m_statusTimer->setSingleShot(true);
-    m_statusTimer->setInterval(250);
-    connect(m_statusTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
+    // The status bar is refreshed with each batch of rows (every 0.25 s), in the same wake-up.
     connect(m_controller, &TrainingController::metricsArrived, this, [this](const std::vector<StepMetrics>& rows) {
         if (rows.empty()) return;
         m_session->appendMetrics(rows);
@@ -145,10 +141,9 @@ MainWindow::MainWindow(QWidget* parent)
         for (const auto& r : rows) ms += r.stepMs;
         const double sps = double(rows.size()) / std::max(1e-9, ms / 1000.0);
         m_stepsPerSec = m_stepsPerSec == 0 ? sps : 0.8 * m_stepsPerSec + 0.2 * sps;
-        if (!m_statusTimer->isActive()) m_statusTimer->start();
+        updateStatus();
     });
     connect(m_controller, &TrainingController::finished, this, [this](qint64 steps, const QString& error) {
-        m_statusTimer->stop();
         updateStatus();
         m_status->setText(error.isEmpty() ? QString("stopped at step %1 (run folder %2)").arg(steps).arg(m_session->runDir())
                                           : error);

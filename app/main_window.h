@@ -99,7 +99,6 @@ private:
     int m_followTicks = 0;
     QLabel* m_status;
     QProgressBar* m_progress;
-    QTimer* m_statusTimer;
     QByteArray m_defaultState;
     double m_stepsPerSec = 0;
 };

@@ -83,9 +83,17 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
         int builtVersion = -1;
         double lastSeconds = trainer.trainSeconds();
         qint64 shownStep = -1;  // step of the newest snapshot handed to the GUI
+        // Snapshots wait for the next batch of rows and go over with it: one wake-up of the GUI
+        // thread per batch (4 a second) instead of one per snapshot as well. A paused run hands
+        // them over at once.
+        std::vector<SnapshotPtr> waiting;
         auto show = [&](const SnapshotPtr& s) {
             shownStep = s->step;
-            emit snapshotReady(s);
+            waiting.push_back(s);
+        };
+        auto handOver = [&] {
+            for (const SnapshotPtr& s : waiting) emit snapshotReady(s);
+            waiting.clear();
         };
         auto snapshot = [&](Trainer& t, bool warm) {
             builtVersion = m_probeVersion;
@@ -95,6 +103,7 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
         };
         // Where a resumed run stands (a new run's step 0 is stored by the session, below).
         if (trainer.stepsDone() > 0) snapshot(trainer, false);
+        handOver();
 
         SessionCallbacks cb;
         cb.onSavedSnapshot = [&](const SnapshotPtr& s) {
@@ -117,9 +126,11 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
         };
         cb.whilePaused = [&](Trainer& t) {
             if (builtVersion != m_probeVersion) snapshot(t, true);
+            handOver();
         };
         cb.onMetrics = [&](const std::vector<StepMetrics>& rows) {
             emit metricsArrived(rows);
+            handOver();
             const std::size_t before = detector.size();
             for (const StepMetrics& m : rows) detector.append(m.step, m.loss);
             // result() re-runs at most every 100 rows; hand it over when it was recomputed.
@@ -128,6 +139,7 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
         // Rows reach the GUI 4 times a second (what the status bar and the loss view show; fewer
         // wake-ups of the GUI thread, which competes with training for the cores).
         const Status st = session.run(*control, cb, 0.25);
+        handOver();  // the last step's snapshot, stored after the last rows
         emit detectionChanged(detector.result());
         setOutcome(trainer.stepsDone(), st.ok() ? QString() : st.error());
     });

@@ -56,6 +56,14 @@ void prepareProcess(int argc, char** argv) {
     }
     setenv(kMarker, "1", 1);
     if (noReexec && std::strcmp(noReexec, "1") == 0) return;
+    // Exec the binary by its real path, not /proc/self/exe: the process name (ps, top) is taken
+    // from the path, and would read "exe".
+    char self[4096];
+    const ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (len > 0) {
+        self[len] = '\0';
+        execv(self, argv);
+    }
     execv("/proc/self/exe", argv);
     // execv failed: carry on with whatever was loaded; configureRuntime() will warn.
 }

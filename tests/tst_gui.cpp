@@ -9,6 +9,7 @@
 #include "main_window.h"
 #include "new_run_dialog.h"
 #include "prediction_view.h"
+#include "redraw_pacer.h"
 #include "run/checkpoint.h"
 #include "run/run_store.h"
 #include "runtime_env.h"
@@ -246,6 +247,31 @@ private slots:
                 for (QPoint p : {cr.topLeft(), cr.bottomRight(), cr.center()})
                     QCOMPARE(img.pixel(int(p.x() * dpr), int(p.y() * dpr)) & 0xFFFFFF, want & 0xFFFFFF);
             }
+    }
+
+    void redrawPacerDrawsWithBatches() {
+        // Live data draws on the next turn once the interval has passed; data that comes too soon
+        // waits (for a later batch, or the fallback); the user's own action draws at once.
+        int draws = 0;
+        RedrawPacer pacer(400, [&] { ++draws; }, nullptr);
+        pacer.request();
+        QCOMPARE(draws, 0);  // not inside the caller: on the next turn of the event loop
+        QTRY_COMPARE_WITH_TIMEOUT(draws, 1, 1000);
+        pacer.request();  // a batch right after a draw: too soon
+        pacer.request();
+        QTest::qWait(60);
+        QCOMPARE(draws, 1);
+        QVERIFY(pacer.pending());
+        // No later batch comes: the fallback draws it once, a little after the interval.
+        QTRY_COMPARE_WITH_TIMEOUT(draws, 2, 3000);
+        QTest::qWait(50);
+        QCOMPARE(draws, 2);
+        QVERIFY(!pacer.pending());
+        pacer.soon();
+        pacer.soon();
+        QTRY_COMPARE_WITH_TIMEOUT(draws, 3, 1000);
+        QTest::qWait(50);
+        QCOMPARE(draws, 3);
     }
 
     void sessionModelFollowsLiveUntilScrubbed() {

@@ -1,8 +1,9 @@
 // ThrottledView: base of the live views. Model signals only mark a view dirty (scheduleRedraw);
-// a single-shot timer then calls redraw() at most once per interval, and only while the view is
-// visible (a closed or tabbed-away dock does no work and catches up when shown). A user's own
-// action (scrubbing to another step, choosing a head) asks for redrawSoon(): the next turn of
-// the event loop, so that several changes in one turn still cost one redraw. GUI thread only.
+// a RedrawPacer then calls redraw() about once per interval, in the same wake-up of the GUI
+// thread as a batch of live data, and only while the view is visible (a closed or tabbed-away
+// dock does no work and catches up when shown). A user's own action (scrubbing to another step,
+// choosing a head) asks for redrawSoon(): the next turn of the event loop, so that several
+// changes in one turn still cost one redraw. GUI thread only.
 #pragma once
 
 #include "result.h"
@@ -11,10 +12,9 @@
 #include <QStringList>
 #include <QWidget>
 
-class QTimer;
-
 namespace plateau {
 
+class RedrawPacer;
 class SessionModel;
 
 class ThrottledView : public QWidget {
@@ -41,8 +41,7 @@ protected:
     void showEvent(QShowEvent* e) override;
 
 private:
-    QTimer* m_redrawTimer;
-    int m_intervalMs;
+    RedrawPacer* m_pacer;
 };
 
 }  // namespace plateau

@@ -1,5 +1,6 @@
 #include "timeline_view.h"
 
+#include "redraw_pacer.h"
 #include "session_model.h"
 
 #include <QHBoxLayout>
@@ -9,7 +10,6 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
-#include <QTimer>
 #include <QToolButton>
 
 #include <algorithm>
@@ -18,34 +18,26 @@
 namespace plateau {
 
 TimelineBar::TimelineBar(SessionModel* model, QWidget* parent)
-    : QWidget(parent), m_model(model), m_metricsTimer(new QTimer(this)), m_repaintTimer(new QTimer(this)) {
+    : QWidget(parent), m_model(model) {
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(false);
     setToolTip("Click or drag to show another step; ← / → previous / next snapshot, Home / End");
-    m_metricsTimer->setSingleShot(true);
-    m_metricsTimer->setInterval(500);
-    connect(m_metricsTimer, &QTimer::timeout, this, [this] {
+    // Live changes repaint with the batches of live data (RedrawPacer): the loss envelope about
+    // twice a second, snapshot ticks and the handle about 4 times; the user's scrubbing at once.
+    m_envelopePacer = new RedrawPacer(500, [this] {
         rebuildEnvelope();
         update();
-    });
+    }, this);
+    m_repaintPacer = new RedrawPacer(250, [this] { update(); }, this);
     connect(model, &SessionModel::runReset, this, [this] {
         rebuildEnvelope();
         update();
     });
-    connect(model, &SessionModel::metricsAppended, this, [this] {
-        if (!m_metricsTimer->isActive()) m_metricsTimer->start();
-    });
-    // Live changes repaint at most 4 times a second; the user's own scrubbing at once.
-    m_repaintTimer->setSingleShot(true);
-    m_repaintTimer->setInterval(250);
-    connect(m_repaintTimer, &QTimer::timeout, this, qOverload<>(&QWidget::update));
-    auto later = [this] {
-        if (!m_repaintTimer->isActive()) m_repaintTimer->start();
-    };
-    connect(model, &SessionModel::snapshotsChanged, this, later);
-    connect(model, &SessionModel::detectionChanged, this, later);
-    connect(model, &SessionModel::currentChanged, this, [this, later] {
-        if (m_model->followLive()) later();
+    connect(model, &SessionModel::metricsAppended, m_envelopePacer, &RedrawPacer::request);
+    connect(model, &SessionModel::snapshotsChanged, m_repaintPacer, &RedrawPacer::request);
+    connect(model, &SessionModel::detectionChanged, m_repaintPacer, &RedrawPacer::request);
+    connect(model, &SessionModel::currentChanged, this, [this] {
+        if (m_model->followLive()) m_repaintPacer->request();
         else update();
     });
 }

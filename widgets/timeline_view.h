@@ -12,10 +12,10 @@
 
 class QLabel;
 class QToolButton;
-class QTimer;
 
 namespace plateau {
 
+class RedrawPacer;
 class SessionModel;
 
 class TimelineBar : public QWidget {
@@ -41,8 +41,8 @@ private:
     double lastStep() const;
 
     SessionModel* m_model;
-    QTimer* m_metricsTimer;  // the background follows live metrics at most twice a second
-    QTimer* m_repaintTimer;  // live snapshot ticks / handle: at most 4 repaints a second
+    RedrawPacer* m_envelopePacer;  // the background follows live metrics about twice a second
+    RedrawPacer* m_repaintPacer;   // live snapshot ticks / handle: about 4 repaints a second
     std::vector<float> m_lo, m_hi;  // per pixel column: min / max of log10 L
     float m_min = 0, m_max = 1;
 };
