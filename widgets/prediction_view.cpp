@@ -60,7 +60,6 @@ PredictionView::PredictionView(SessionModel* model, QWidget* parent) : Throttled
     m_observed->setName("observed MSE to X");
     m_observed->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
     setLogY(m_plot);
-    m_plot->yAxis->ticker()->setTickCount(3);  // a short plot: fewer decade labels, none overlapping
     liveRendering(m_plot);
     m_plot->xAxis->setLabel("step (probe batch)");
     legendBelow(m_plot, font());
@@ -115,6 +114,9 @@ void PredictionView::redraw() {
         if (f2) { lo = std::min(lo, b.lower); hi = std::max(hi, b.upper); }
         if (hi > 0) m_plot->yAxis->setRange(std::max(lo / 2, 1e-9), hi * 2);
     }
+    // A decade label needs ~28 px of axis height: a short dock gets fewer (every second or
+    // third decade) instead of overlapping ones.
+    m_plot->yAxis->ticker()->setTickCount(std::clamp(m_plot->axisRect()->height() / 28, 1, 4));
     m_plot->replot(QCustomPlot::rpQueuedReplot);
     if (!s) return;
 
