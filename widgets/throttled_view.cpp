@@ -23,7 +23,7 @@ void ThrottledView::currentMoved(const SessionModel* model) {
 
 void ThrottledView::showEvent(QShowEvent* e) {
     QWidget::showEvent(e);
-    scheduleRedraw();
+    redrawSoon();  // shown by the user (dock opened, tab chosen): catch up at once
 }
 
 }  // namespace plateau
