@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Loss-curve figure of one or more runs: L (raw, faint) and its rolling median against wall time,
 L_mask / E[X^2] below, with the plateau start, drop onset and drop end found by `plateau-cli info`
-marked. Stand-in until Plateau exports its own figures (issue 5). Needs python3-matplotlib.
+marked: several runs (seeds) in one figure, which Plateau's own export (one run per figure) does
+not draw. Needs python3-matplotlib.
 
-usage: scripts/plot_runs.py --out FIG.png [--label NAME=RUN_DIR | RUN_DIR]...
+usage: scripts/plot_runs.py --out FIG.png [--x time|step] [--title T] [NAME=RUN_DIR | RUN_DIR]...
 """
 import argparse
 import json
@@ -35,6 +36,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--title", default="")
+    ap.add_argument("--x", choices=["time", "step"], default="time",
+                    help="x axis: training time as recorded (default) or step")
     ap.add_argument("runs", nargs="+", help="RUN_DIR or LABEL=RUN_DIR")
     a = ap.parse_args()
     import matplotlib
@@ -47,14 +50,15 @@ def main():
         label, run = spec.split("=", 1) if "=" in spec else (os.path.basename(spec.rstrip("/")), spec)
         rows, info = load(run)
         c = colours[idx % len(colours)]
-        t = [r[1] for r in rows]
+        col = 1 if a.x == "time" else 0
+        t = [r[col] for r in rows]
         loss = [r[2] for r in rows]
         e2 = info["summary"]["expected_square"]
         w = info["detection"].get("smooth_window", 101)
         ax.plot(t, loss, color=c, alpha=0.15, lw=0.5)
         ax.plot(t, rolling_median(loss, w), color=c, lw=1.5, label=label)
         axm.plot(t, rolling_median([r[3] / e2 for r in rows], w), color=c, lw=1.2)
-        step_to_t = {r[0]: r[1] for r in rows}
+        step_to_t = {r[0]: r[col] for r in rows}
         for d in info["detection"]["drops"]:
             for key, style in (("plateau_start_step", ":"), ("onset_step", "--"), ("end_step", "-.")):
                 s = int(d[key])
@@ -66,7 +70,7 @@ def main():
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(a.title or "plateau and drop (dotted: plateau start, dashed: onset, dash-dot: end)", fontsize=9)
     axm.set_ylabel("L_mask / E[X²]")
-    axm.set_xlabel("training time (s, as recorded in the run)")
+    axm.set_xlabel("training time (s, as recorded in the run)" if a.x == "time" else "step")
     axm.axhline(0.25, color="grey", lw=0.6, ls=":")
     axm.set_ylim(0, 1.15)
     fig.tight_layout()

@@ -1,4 +1,5 @@
 // plateau-cli as a script would use it: describe, train, metrics --csv, resume, bad input.
+#include "cli_run.h"
 #include "test_main.h"
 
 #include <QJsonDocument>
@@ -8,28 +9,12 @@
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
 
-namespace {
-struct Run {
-    int code;
-    QString out, err;
-};
-Run cli(const QStringList& args, int timeoutMs = 300000) {
-    QProcess p;
-    p.start(PLATEAU_CLI, args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        return {-1, {}, "timeout"};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
-}  // namespace
 
 class TestCli : public QObject {
     Q_OBJECT
 private slots:
     void describePaper() {
-        const Run r = cli({"describe", "--preset", "paper"});
+        const CliRun r = runCli({"describe", "--preset", "paper"});
         QCOMPARE(r.code, 0);
         const QJsonObject obj = QJsonDocument::fromJson(r.out.toUtf8()).object();
         QCOMPARE(obj["parameter_count"].toDouble(), 30284545.0);
@@ -37,7 +22,7 @@ private slots:
         QCOMPARE(obj["sequence_length"].toInt(), 49);
     }
     void describeWithOverrides() {
-        const Run r = cli({"describe", "--preset", "quick", "--set", "model.width=128", "--seed", "9"});
+        const CliRun r = runCli({"describe", "--preset", "quick", "--set", "model.width=128", "--seed", "9"});
         QCOMPARE(r.code, 0);
         const QJsonObject cfg = QJsonDocument::fromJson(r.out.toUtf8()).object()["config"].toObject();
         QCOMPARE(cfg["model"].toObject()["width"].toInt(), 128);
@@ -62,7 +47,7 @@ private slots:
     void badInput() {
         QFETCH(QStringList, args);
         QFETCH(QString, mentions);
-        const Run r = cli(args);
+        const CliRun r = runCli(args);
         QVERIFY(r.code != 0 && r.code != -1);
         const QString last = r.err.trimmed().section('\n', -1);
         QVERIFY2(last.startsWith("plateau-cli: ") && last.contains(mentions), qPrintable(r.err));
@@ -72,11 +57,11 @@ private slots:
         // (all columns but the timings). Another seed differs.
         QTemporaryDir tmp;
         auto columns = [&](const QString& dir, const QString& seed) {
-            const Run r = cli({"train", "--preset", "tiny", "--out", dir, "--steps", "30", "--seed", seed,
+            const CliRun r = runCli({"train", "--preset", "tiny", "--out", dir, "--steps", "30", "--seed", seed,
                                "--threads", "2", "--set", "train.eval_every=3"});
             if (r.code != 0) qWarning("%s", qPrintable(r.err));
             QStringList rows;
-            for (const QString& line : cli({"metrics", dir, "--csv"}).out.trimmed().split('\n')) {
+            for (const QString& line : runCli({"metrics", dir, "--csv"}).out.trimmed().split('\n')) {
                 const QStringList c = line.split(',');
                 rows << (QStringList{c[0]} + c.mid(2, 7)).join(',');  // drop time_s, step_ms, steps_per_s
             }
@@ -104,7 +89,7 @@ private slots:
         const QString err = QString::fromUtf8(p.readAllStandardError());
         QVERIFY2(err.contains("warning: slow BLAS") && err.contains("reference BLAS"), qPrintable(err));
         // With Plateau's own set-up, no BLAS warning.
-        const Run normal = cli({"train", "--preset", "tiny", "--out", tmp.filePath("n"), "--steps", "2"});
+        const CliRun normal = runCli({"train", "--preset", "tiny", "--out", tmp.filePath("n"), "--steps", "2"});
         QCOMPARE(normal.code, 0);
         QVERIFY2(!normal.err.contains("BLAS"), qPrintable(normal.err));
         QVERIFY(normal.out.contains("openmp"));
@@ -112,7 +97,7 @@ private slots:
     void stopAfterDropRejectsBadValues() {
         QTemporaryDir tmp;
         for (const char* v : {"-5", "abc"}) {
-            const Run r = cli({"train", "--preset", "tiny", "--out", tmp.filePath("r"), "--stop-after-drop", v});
+            const CliRun r = runCli({"train", "--preset", "tiny", "--out", tmp.filePath("r"), "--stop-after-drop", v});
             QVERIFY(r.code != 0);
             QVERIFY2(r.err.contains("--stop-after-drop"), qPrintable(r.err));
             QVERIFY(!QFileInfo::exists(tmp.filePath("r")));  // refused before anything is written
@@ -122,13 +107,13 @@ private slots:
     void trainMetricsResume() {
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("run");
-        Run r = cli({"train", "--preset", "tiny", "--out", dir, "--steps", "40", "--seed", "3", "--set",
+        CliRun r = runCli({"train", "--preset", "tiny", "--out", dir, "--steps", "40", "--seed", "3", "--set",
                      "train.print_every=20", "--set", "train.checkpoint_every=20"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QVERIFY2(r.out.contains("step 20/40") && r.out.contains("step 40/40") && r.out.contains("steps/s"),
                  qPrintable(r.out));
         QVERIFY(r.out.contains("L_mask"));
-        r = cli({"metrics", dir, "--csv"});
+        r = runCli({"metrics", dir, "--csv"});
         QCOMPARE(r.code, 0);
         QStringList lines = r.out.trimmed().split('\n');
         QCOMPARE(lines.size(), 41);
@@ -138,13 +123,13 @@ private slots:
         QVERIFY(lines[1].startsWith("1,"));
         QVERIFY(lines[40].startsWith("40,"));
         // Same run twice into the same folder is refused; nothing is lost.
-        r = cli({"train", "--preset", "tiny", "--out", dir, "--steps", "5"});
+        r = runCli({"train", "--preset", "tiny", "--out", dir, "--steps", "5"});
         QVERIFY(r.code != 0 && r.err.contains("already holds a run"));
         // Resume to 60 steps: the first 40 rows are unchanged.
-        r = cli({"train", "--resume", dir, "--steps", "60"});
+        r = runCli({"train", "--resume", dir, "--steps", "60"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QVERIFY(r.out.contains("resumed from"));
-        const Run again = cli({"metrics", dir, "--csv"});
+        const CliRun again = runCli({"metrics", dir, "--csv"});
         const QStringList after = again.out.trimmed().split('\n');
         QCOMPARE(after.size(), 61);
         QCOMPARE(after.mid(0, 41), lines);  // rows before the resume point untouched

@@ -25,6 +25,12 @@ using namespace plateau;
 namespace {
 RunConfig smallConfig(qint64 steps) {
     RunConfig c = loadPreset("tiny").value();
+    // Small and fast whatever the tiny preset becomes: 4x4 matrices, width 32.
+    c.task.n = 4;
+    c.task.batchSize = 32;
+    c.task.evalBatchSize = 32;
+    c.model.width = 32;
+    c.model.ffn = 128;
     c.train.steps = steps;
     c.train.evalEvery = 2;
     c.train.checkpointEvery = 10;
