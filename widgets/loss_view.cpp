@@ -200,7 +200,9 @@ void LossView::updateMarkers() {
         if (it == rows.end()) --it;
         return it->timeS;
     };
-    auto add = [&](qint64 step, const QString& label, QColor color) {
+    // Each marker's label on its own row (they collide when a drop is short), the drop end's to
+    // the left of its line (it is usually the rightmost, and was clipped at the plot's edge).
+    auto add = [&](qint64 step, const QString& label, QColor color, int row, Qt::Alignment side) {
         auto* line = new QCPItemStraightLine(m_plot);
         line->point1->setCoords(xAtStep(step), 1e-12);
         line->point2->setCoords(xAtStep(step), 1e12);
@@ -208,17 +210,19 @@ void LossView::updateMarkers() {
         m_markers.push_back(line);
         auto* text = new QCPItemText(m_plot);
         text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        text->position->setCoords(xAtStep(step), 0.02);
-        text->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+        text->position->setCoords(xAtStep(step), 0.02 + 0.06 * row);
+        text->setPositionAlignment(Qt::AlignTop | side);
         text->setText(label);
         text->setColor(color);
         text->setFont(font());
         m_markerLabels.push_back(text);
     };
     for (const DropEvent& d : m_model->detection().drops) {
-        add(d.plateau.startStep, "plateau", QColor(86, 180, 233));
-        add(d.onsetStep, QString("drop onset %1").arg(d.onsetStep), QColor(213, 94, 0));
-        if (d.complete) add(d.endStep, QString("end %1 (%2x)").arg(d.endStep).arg(d.factor, 0, 'f', 1), QColor(0, 158, 115));
+        add(d.plateau.startStep, "plateau", QColor(86, 180, 233), 0, Qt::AlignLeft);
+        add(d.onsetStep, QString("drop onset %1").arg(d.onsetStep), QColor(213, 94, 0), 1, Qt::AlignLeft);
+        if (d.complete)
+            add(d.endStep, QString("end %1 (%2x)").arg(d.endStep).arg(d.factor, 0, 'f', 1), QColor(0, 158, 115), 2,
+                Qt::AlignRight);
     }
 }
 
