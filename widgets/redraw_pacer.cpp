@@ -1,7 +1,6 @@
 #include "redraw_pacer.h"
 
 #include <QTimer>
-#include <algorithm>
 
 namespace plateau {
 

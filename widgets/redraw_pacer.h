@@ -26,7 +26,6 @@ public:
     void request();
     void soon();
     bool pending() const;
-    int intervalMs() const { return m_intervalMs; }
 
 private:
     void fire();
