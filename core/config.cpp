@@ -60,6 +60,7 @@ const std::vector<Field>& fields() {
         PL_INT("model.ffn", model.ffn, 1, 65536),
         PL_INT("model.max_positions", model.maxPositions, 1, 8192),
         PL_INT("model.vocab_size", model.vocabSize, 2002, 2002),
+        PL_DBL("model.init_std", model.initStd, 1e-6, 1.0),
         PL_STR("optim.name", optim.name, (QStringList{"adam", "adamw"})),
         PL_DBL("optim.lr", optim.lr, 0.0, 10.0),
         PL_DBL("optim.beta1", optim.beta1, 0.0, 0.999999),

@@ -29,6 +29,7 @@ struct ModelConfig {
     int ffn = 3072;                  // intermediate size
     int maxPositions = 512;          // learned absolute position embeddings
     int vocabSize = 2002;            // fixed by the token scheme: MASK + 2001 values
+    double initStd = 0.02;           // std of the N(0, s) initialisation (HF initializer_range)
 };
 
 struct OptimConfig {

@@ -58,6 +58,8 @@ private slots:
         QVERIFY(applyOverride(c, "optim.lr=3e-3").ok());
         QVERIFY(applyOverride(c, "task.distribution=gaussian").ok());
         QVERIFY(applyOverride(c, "optim.decay_biases_and_norms=true").ok());
+        QVERIFY(applyOverride(c, "model.init_std=0.08").ok());
+        QCOMPARE(c.model.initStd, 0.08);
         QCOMPARE(c.model.width, 128);
         QCOMPARE(c.optim.lr, 3e-3);
         QCOMPARE(c.task.distribution, QString("gaussian"));
@@ -74,6 +76,7 @@ private slots:
         QTest::newRow("bad choice") << "task.distribution=cauchy" << "task.distribution";
         QTest::newRow("no equals") << "model.width" << "model.width";
         QTest::newRow("vocab fixed") << "model.vocab_size=100" << "model.vocab_size";
+        QTest::newRow("zero init std") << "model.init_std=0" << "model.init_std";
     }
     void badOverrides() {
         QFETCH(QString, assignment);

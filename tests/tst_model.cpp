@@ -94,6 +94,33 @@ private slots:
                 QVERIFY(p.value().std().item<double>() > 0.5 * bound / std::sqrt(3.0));
             }
     }
+
+    void initialisationScale() {
+        // model.init_std scales every N(0, s) tensor (embeddings, Linear weights), not the
+        // readout, biases or LayerNorm; the MASK row stays zero.
+        torch::manual_seed(4);
+        BertDims d;
+        d.width = 256;
+        d.heads = 4;
+        d.layers = 1;
+        d.ffn = 512;
+        d.initStd = 0.08;
+        BertEncoder model(d);
+        for (const auto& p : model->named_parameters()) {
+            const QString key = QString::fromStdString(p.key());
+            const double sd = p.value().std().item<double>();
+            if (key.endsWith("dense.weight") || key.contains("query.weight") ||
+                key == "embeddings.position_embeddings.weight")
+                QVERIFY2(std::fabs(sd - 0.08) < 0.008, qPrintable(key));
+            if (key == "embeddings.word_embeddings.weight") {
+                QCOMPARE(p.value()[0].abs().max().item<float>(), 0.0f);
+                QVERIFY(std::fabs(p.value().slice(0, 1).std().item<double>() - 0.08) < 0.008);
+            }
+            if (key == "read_out.weight") QVERIFY(p.value().abs().max().item<double>() <= 1 / 16.0);
+            if (key.endsWith(".bias") && !key.startsWith("read_out"))
+                QCOMPARE(p.value().abs().max().item<float>(), 0.0f);
+        }
+    }
     void matchesPyTorch() {
         auto fx = loadFixture();
         BertEncoder model(tinyDims());

@@ -55,17 +55,18 @@ BertEncoderImpl::BertEncoderImpl(const BertDims& dims) : m_dims(dims) {
 
 void BertEncoderImpl::resetParameters() {
     torch::NoGradGuard noGrad;
-    auto initLinear = [](nn::Linear& l) {
-        l->weight.normal_(0.0, 0.02);
+    const double s = m_dims.initStd;
+    auto initLinear = [s](nn::Linear& l) {
+        l->weight.normal_(0.0, s);
         l->bias.zero_();
     };
     auto initNorm = [](nn::LayerNorm& n) {
         n->weight.fill_(1.0);
         n->bias.zero_();
     };
-    m_wordEmb->weight.normal_(0.0, 0.02);
+    m_wordEmb->weight.normal_(0.0, s);
     m_wordEmb->weight[0].zero_();  // padding index (MASK): zero row, never updated
-    m_posEmb->weight.normal_(0.0, 0.02);
+    m_posEmb->weight.normal_(0.0, s);
     initNorm(m_embNorm);
     for (auto& r : m_layers) {
         for (auto* l : {&r.query, &r.key, &r.value, &r.attnOut, &r.intermediate, &r.output})
@@ -90,6 +91,7 @@ BertDims bertDimsOf(const ModelConfig& m) {
     d.heads = m.heads;
     d.layers = m.layers;
     d.ffn = m.ffn;
+    d.initStd = m.initStd;
     return d;
 }
 

@@ -19,6 +19,7 @@ struct BertDims {
     int heads = 8;
     int layers = 4;
     int ffn = 3072;
+    double initStd = 0.02;  // N(0, initStd) for embeddings and Linear weights
     int headDim() const { return width / heads; }
 };
 
@@ -62,8 +63,9 @@ public:
     const BertLayerRefs& layer(int i) const { return m_layers.at(std::size_t(i)); }
     std::int64_t parameterCount() const;
 
-    // HF initialisation: N(0, 0.02) weights, zero biases, LN (1, 0), padding row zero;
-    // the readout keeps PyTorch's default Linear init. Uses torch's global generator.
+    // HF initialisation: N(0, initStd) weights (HF and the paper: 0.02), zero biases, LN (1, 0),
+    // padding row zero; the readout keeps PyTorch's default Linear init. Uses torch's global
+    // generator.
     void resetParameters();
 
 private:
