@@ -30,6 +30,8 @@ def describe(cfg):
         s += f" wu{o['warmup_steps']}"
     if o["schedule"] != "constant":
         s += f" {o['schedule']}"
+    if m.get("init_std", 0.02) != 0.02:
+        s += f" init{m['init_std']:g}"
     return s
 
 
