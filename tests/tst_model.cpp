@@ -19,6 +19,16 @@ BertDims tinyDims() {
     d.maxPositions = 16;
     return d;
 }
+// Wide enough that a weight's sample std is within 10 % of the init std.
+BertDims initDims(double initStd) {
+    BertDims d;
+    d.width = 256;
+    d.heads = 4;
+    d.layers = 1;
+    d.ffn = 512;
+    d.initStd = initStd;
+    return d;
+}
 c10::impl::GenericDict loadFixture() {
     QFile f(PLATEAU_SOURCE_DIR "/tests/fixtures/forward_tiny.pt");
     if (!f.open(QIODevice::ReadOnly)) qFatal("fixture missing");
@@ -73,12 +83,7 @@ private slots:
     }
     void initialisation() {
         torch::manual_seed(3);
-        BertDims d;
-        d.width = 256;
-        d.heads = 4;
-        d.layers = 1;
-        d.ffn = 512;
-        BertEncoder model(d);
+        BertEncoder model(initDims(0.02));
         auto w = model->layer(0).query->weight;
         QVERIFY(std::fabs(w.std().item<double>() - 0.02) < 0.002);
         QCOMPARE(model->layer(0).query->bias.abs().max().item<float>(), 0.0f);
@@ -99,13 +104,7 @@ private slots:
         // model.init_std scales every N(0, s) tensor (embeddings, Linear weights), not the
         // readout, biases or LayerNorm; the MASK row stays zero.
         torch::manual_seed(4);
-        BertDims d;
-        d.width = 256;
-        d.heads = 4;
-        d.layers = 1;
-        d.ffn = 512;
-        d.initStd = 0.08;
-        BertEncoder model(d);
+        BertEncoder model(initDims(0.08));
         for (const auto& p : model->named_parameters()) {
             const QString key = QString::fromStdString(p.key());
             const double sd = p.value().std().item<double>();
