@@ -9,7 +9,6 @@
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
 
-
 class TestCli : public QObject {
     Q_OBJECT
 private slots:
@@ -58,7 +57,7 @@ private slots:
         QTemporaryDir tmp;
         auto columns = [&](const QString& dir, const QString& seed) {
             const CliRun r = runCli({"train", "--preset", "tiny", "--out", dir, "--steps", "30", "--seed", seed,
-                               "--threads", "2", "--set", "train.eval_every=3"});
+                                     "--threads", "2", "--set", "train.eval_every=3"});
             if (r.code != 0) qWarning("%s", qPrintable(r.err));
             QStringList rows;
             for (const QString& line : runCli({"metrics", dir, "--csv"}).out.trimmed().split('\n')) {
@@ -108,7 +107,7 @@ private slots:
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("run");
         CliRun r = runCli({"train", "--preset", "tiny", "--out", dir, "--steps", "40", "--seed", "3", "--set",
-                     "train.print_every=20", "--set", "train.checkpoint_every=20"});
+                           "train.print_every=20", "--set", "train.checkpoint_every=20"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QVERIFY2(r.out.contains("step 20/40") && r.out.contains("step 40/40") && r.out.contains("steps/s"),
                  qPrintable(r.out));

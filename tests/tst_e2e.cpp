@@ -8,11 +8,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 
 #include <cmath>
-
 
 class TestEndToEnd : public QObject {
     Q_OBJECT
@@ -23,8 +21,8 @@ private slots:
         // Training goes on 3000 steps after the detector sees the drop end: completion keeps
         // improving after the steep part, and the final medians need rows.
         CliRun r = runCli({"train", "--preset", "tiny", "--out", dir, "--stop-after-drop", "3000", "--set",
-                     "train.print_every=2000"},
-                    20 * 60 * 1000);
+                           "train.print_every=2000"},
+                          20 * 60 * 1000);
         QVERIFY2(r.code == 0, qPrintable(r.err + "\n" + r.out));
         qInfo().noquote() << r.out.trimmed();
         QVERIFY2(r.out.contains("stopped after the drop"), "the tiny preset ran all its steps without a drop");
