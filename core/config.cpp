@@ -76,6 +76,7 @@ const std::vector<Field>& fields() {
         PL_DBL("optim.grad_clip", optim.gradClip, 0.0, 1e9),
         PL_INT("train.steps", train.steps, 0, 1e12),
         PL_INT("train.seed", train.seed, 0, 9007199254740991.0),
+        PL_INT("train.data_seed", train.dataSeed, -1, 9007199254740991.0),
         PL_INT("train.threads", train.threads, 0, 1024),
         PL_INT("train.eval_every", train.evalEvery, 0, 1e9),
         PL_INT("train.checkpoint_every", train.checkpointEvery, 0, 1e9),

@@ -51,7 +51,8 @@ struct OptimConfig {
 
 struct TrainConfig {
     qint64 steps = 50000;
-    qint64 seed = 1;
+    qint64 seed = 1;                 // initialisation (and, unless dataSeed is set, the data)
+    qint64 dataSeed = -1;            // seed of the training/eval/probe data; -1 = the same as seed
     int threads = 0;                 // 0 = all cores (resolved and recorded at run start)
     int evalEvery = 1;               // eval loss on a fresh batch every k steps (1 = every step)
     int checkpointEvery = 1000;      // full checkpoint every k steps (plus the last one)
@@ -72,6 +73,8 @@ struct RunConfig {
 
     int seqLen() const { return task.n * task.n; }
     int headDim() const { return model.width / model.heads; }
+    // The seed the data streams are drawn from (train.data_seed, or train.seed when it is -1).
+    qint64 dataSeed() const { return train.dataSeed >= 0 ? train.dataSeed : train.seed; }
 
     // Full config as JSON (all fields, nested by section).
     QJsonObject toJson() const;

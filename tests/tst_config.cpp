@@ -59,6 +59,9 @@ private slots:
         QVERIFY(applyOverride(c, "task.distribution=gaussian").ok());
         QVERIFY(applyOverride(c, "optim.decay_biases_and_norms=true").ok());
         QVERIFY(applyOverride(c, "model.init_std=0.08").ok());
+        QCOMPARE(c.dataSeed(), c.train.seed);  // -1: the data follow train.seed
+        QVERIFY(applyOverride(c, "train.data_seed=5").ok());
+        QCOMPARE(c.dataSeed(), qint64(5));
         QCOMPARE(c.model.initStd, 0.08);
         QCOMPARE(c.model.width, 128);
         QCOMPARE(c.optim.lr, 3e-3);
@@ -77,6 +80,7 @@ private slots:
         QTest::newRow("no equals") << "model.width" << "model.width";
         QTest::newRow("vocab fixed") << "model.vocab_size=100" << "model.vocab_size";
         QTest::newRow("zero init std") << "model.init_std=0" << "model.init_std";
+        QTest::newRow("data seed below -1") << "train.data_seed=-2" << "train.data_seed";
     }
     void badOverrides() {
         QFETCH(QString, assignment);

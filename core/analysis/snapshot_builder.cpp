@@ -41,7 +41,7 @@ std::shared_ptr<const Snapshot> SnapshotBuilder::build(BertEncoderImpl& model, q
     const auto t0 = std::chrono::steady_clock::now();
     torch::NoGradGuard noGrad;
     const int n = d->cfg.task.n, T = n * n, B = d->probeCount;
-    const auto seed = std::uint64_t(d->cfg.train.seed);
+    const auto seed = std::uint64_t(d->cfg.dataSeed());
     auto s = std::make_shared<Snapshot>();
     s->step = step;
     s->timeS = timeS;

@@ -112,7 +112,7 @@ Status saveCheckpoint(Trainer& trainer, const QString& path) {
     optim.insert("exp_avg", expAvg);
     optim.insert("exp_avg_sq", expAvgSq);
     Dict rng = makeDict();
-    rng.insert("data_seed", std::int64_t(trainer.config().train.seed));
+    rng.insert("data_seed", std::int64_t(trainer.config().dataSeed()));
     rng.insert("data_next_step", std::int64_t(trainer.stepsDone()));
     {
         auto gen = at::detail::getDefaultCPUGenerator();

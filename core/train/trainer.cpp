@@ -50,7 +50,7 @@ double Trainer::learningRate(qint64 s) const {
 
 StepMetrics Trainer::step() {
     const auto t0 = std::chrono::steady_clock::now();
-    const auto seed = std::uint64_t(m_cfg.train.seed);
+    const auto seed = std::uint64_t(m_cfg.dataSeed());
     const Batch batch = m_task.sample(m_cfg.task.batchSize, seed, DataStream::Train,
                                       std::uint64_t(m_stepsDone));
     for (auto& p : m_params) p.mutable_grad().reset();  // set_to_none: no memset
