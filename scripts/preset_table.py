@@ -6,6 +6,7 @@ the step and time where the 201-step median of L first falls below 0.8x the copy
 the lowest such median as a factor below it. Standard library only.
 
 usage: scripts/preset_table.py RUN_DIR...
+       scripts/preset_table.py --every K RUN_DIR...   # L_mask / E[X^2], K-step means, one row per run
 """
 import json
 import os
@@ -24,6 +25,8 @@ def describe(cfg):
         s += f" ffn{m['ffn']}"
     if t["p_mask"] != 0.3:
         s += f" p{t['p_mask']:g}"
+    if o["beta1"] != 0.9:
+        s += f" β₁{o['beta1']:g}"
     if o["beta2"] != 0.999:
         s += f" β₂{o['beta2']:g}"
     if o["warmup_steps"]:
@@ -51,6 +54,29 @@ def leaves(run, copying):
         return "–", "–", "–"
     return f"{first[0]}", f"{first[1]:.0f}", f"{copying / lowest:.1f}x"
 
+
+def trajectory(runs, every):
+    """L_mask / E[X^2] as means over consecutive blocks of `every` steps, a Markdown row per run."""
+    table = []
+    for run in runs:
+        info = json.loads(subprocess.run([CLI, "info", run], capture_output=True, text=True, check=True).stdout)
+        ex2 = info["summary"]["expected_square"]
+        con = sqlite3.connect(f"file:{os.path.join(run, 'metrics.sqlite')}?mode=ro", uri=True)
+        blocks = {}
+        for step, lm in con.execute("select step, loss_mask from metrics order by step"):
+            blocks.setdefault((step - 1) // every, []).append(lm)
+        table.append((os.path.basename(run), [statistics.fmean(v) / ex2 for k, v in sorted(blocks.items())
+                                              if len(v) == every]))
+    width = max((len(v) for _, v in table), default=0)
+    print("| run | " + " | ".join(f"{(i + 1) * every / 1000:g}k" for i in range(width)) + " |")
+    print("|---|" + "---|" * width)
+    for name, v in table:
+        print(f"| {name} | " + " | ".join(f"{x:.2f}" for x in v) + " |" * (1 + width - len(v)))
+
+
+if len(sys.argv) > 2 and sys.argv[1] == "--every":
+    trajectory(sys.argv[3:], int(sys.argv[2]))
+    sys.exit(0)
 
 print("| run | config | seed | ms/step | plateau L | drop onset step | onset s | end step | factor | final L | final L_mask/E[X²] | leaves step | leaves s | lowest |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
