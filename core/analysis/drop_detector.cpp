@@ -49,6 +49,18 @@ double medianRange(const std::vector<double>& s, std::size_t a, std::size_t b) {
     return medianOf(std::vector<double>(s.begin() + std::ptrdiff_t(a), s.begin() + std::ptrdiff_t(b) + 1));
 }
 
+// Mean of y over any index range in O(1), from prefix sums.
+class PrefixMean {
+public:
+    explicit PrefixMean(const std::vector<double>& y) : m_sum(y.size() + 1) {
+        for (std::size_t i = 0; i < y.size(); ++i) m_sum[i + 1] = m_sum[i] + y[i];
+    }
+    double mean(std::size_t a, std::size_t b) const { return (m_sum[b + 1] - m_sum[a]) / double(b - a + 1); }
+
+private:
+    std::vector<double> m_sum;
+};
+
 }  // namespace
 
 DropDetection detectDrops(const std::vector<qint64>& stepsIn, const std::vector<double>& lossesIn,
@@ -68,6 +80,7 @@ DropDetection detectDrops(const std::vector<qint64>& stepsIn, const std::vector<
     if (n < minPlateau + w) return result;
     const std::vector<double> s = smoothedLog10(losses, int(w));
     const double dropDecades = std::log10(p.minDropFactor);
+    const PrefixMean sMean(s);
 
     std::size_t a = 0;  // start of the flat window ending at b
     std::deque<std::size_t> maxQ, minQ;
@@ -101,15 +114,24 @@ DropDetection detectDrops(const std::vector<qint64>& stepsIn, const std::vector<
         while (k < n && s[k] > mid - dropDecades && double(steps[k] - steps[onset]) <= maxDuration) ++k;
         if (k >= n || s[k] > mid - dropDecades) continue;
         const double level = medianRange(s, a, onset);
-        // Onset: last point at the plateau level; end: first point where the next window falls
-        // less than endTolerance.
+        // Onset: last point at the plateau level; end: first point from which the curve falls
+        // slower than endTolerance per 10% of the plateau length, judged from that point to the
+        // mean of the last window of the next endHorizon stretch.
         while (onset < k && s[onset + 1] >= level - p.onsetBand) ++onset;  // refine on the median
-        // "Levelled off" is judged over a horizon that scales with the plateau, so a short
-        // shoulder in a multi-stage fall does not end the drop.
+        // "Levelled off" is judged over a horizon that scales with the plateau (endHorizon of its
+        // length, at least a window), so neither a short shoulder in a multi-stage fall nor a
+        // noise dip of the median on a steady decline ends the drop (over 10% of a plateau of a
+        // few thousand steps, one in seven such declines ended early at a noise dip).
         std::size_t horizon = w;
-        while (horizon < n && double(steps[std::min(n - 1, b + horizon)] - steps[b]) < 0.1 * plateauLen) ++horizon;
+        while (horizon < n && double(steps[std::min(n - 1, b + horizon)] - steps[b]) < p.endHorizon * plateauLen) ++horizon;
+        const double maxFallRate = p.endTolerance / std::max(1.0, 0.1 * plateauLen);  // decades per step
+        const auto fallAhead = [&](std::size_t i) {  // from point i to the mean of the horizon's last window
+            const std::size_t far = i + horizon;
+            return s[i] - sMean.mean(far + 1 - std::min(w, horizon), far);
+        };
         std::size_t e = k;
-        while (e + horizon < n && s[e] - s[e + horizon] > p.endTolerance) ++e;
+        while (e + horizon < n &&
+               fallAhead(e) > maxFallRate * double(steps[e + horizon] - steps[e])) ++e;
         const bool complete = e + horizon < n;
         const std::size_t afterEnd = std::min(n - 1, e + w);
         DropEvent d;

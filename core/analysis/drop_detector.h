@@ -15,8 +15,9 @@ struct DetectorParams {
     double minDropFactor = 3.0;      // the smoothed loss must fall at least this factor
     double plateauBand = 0.15;       // decades: a plateau stays within +-band (range <= 2 band)
     double onsetBand = 0.05;         // decades below the plateau level where the drop begins
-    double endTolerance = 0.05;      // decades: ended once the next max(window, 10% of the
-                                     // plateau length) falls less than this
+    double endTolerance = 0.05;      // decades per 10% of the plateau length: ended once the fall
+                                     // over the next endHorizon stretch is slower than this
+    double endHorizon = 0.2;         // x the plateau length (at least one window)
     int minPlateauPoints = 0;        // shortest plateau; 0 = 5 smoothing windows
     double maxDropToPlateau = 0.5;   // onset -> minDropFactor within this x the plateau length
     // Defaults scaled to a curve of n points (short runs get a shorter window).
