@@ -65,8 +65,8 @@ def trajectory(runs, every):
         blocks = {}
         for step, lm in con.execute("select step, loss_mask from metrics order by step"):
             blocks.setdefault((step - 1) // every, []).append(lm)
-        table.append((os.path.basename(os.path.normpath(run)), [statistics.fmean(v) / ex2 for k, v in sorted(blocks.items())
-                                              if len(v) == every]))
+        means = [statistics.fmean(v) / ex2 for _, v in sorted(blocks.items()) if len(v) == every]
+        table.append((os.path.basename(os.path.normpath(run)), means))
     width = max((len(v) for _, v in table), default=0)
     print("| run | " + " | ".join(f"{(i + 1) * every / 1000:g}k" for i in range(width)) + " |")
     print("|---|" + "---|" * width)

@@ -15,6 +15,12 @@ RunConfig smallConfig() {
     c.train.evalEvery = 1;
     return c;
 }
+bool sameParameters(Trainer& x, Trainer& y) {
+    for (const auto& p : x.model()->named_parameters())
+        for (const auto& q : y.model()->named_parameters())
+            if (q.key() == p.key() && !torch::equal(p.value(), q.value())) return false;
+    return true;
+}
 }  // namespace
 
 class TestTrainer : public QObject {
@@ -149,12 +155,6 @@ private slots:
     }
     void dataSeedSeparatesInitFromData() {
         // train.data_seed draws the data from its own seed; -1 (the default) means train.seed.
-        const auto sameParams = [](Trainer& x, Trainer& y) {
-            for (const auto& p : x.model()->named_parameters())
-                for (const auto& q : y.model()->named_parameters())
-                    if (q.key() == p.key() && !torch::equal(p.value(), q.value())) return false;
-            return true;
-        };
         RunConfig c = smallConfig();
         c.train.seed = 77;
         QCOMPARE(c.train.dataSeed, qint64(-1));
@@ -167,9 +167,9 @@ private slots:
         otherInit.train.seed = 78;
         otherInit.train.dataSeed = 77;
         Trainer a(c), same(explicitSame), data(otherData), init(otherInit);
-        QVERIFY(sameParams(a, same));
-        QVERIFY(sameParams(a, data));    // same initialisation ...
-        QVERIFY(!sameParams(a, init));   // ... and a different one
+        QVERIFY(sameParameters(a, same));
+        QVERIFY(sameParameters(a, data));    // same initialisation ...
+        QVERIFY(!sameParameters(a, init));   // ... and a different one
         const StepMetrics ma = a.step(), msame = same.step(), mdata = data.step(), minit = init.step();
         QCOMPARE(ma.loss, msame.loss);   // -1 and the seed itself are the same data
         QVERIFY(ma.loss != mdata.loss);  // other data, same model

@@ -114,20 +114,18 @@ DropDetection detectDrops(const std::vector<qint64>& stepsIn, const std::vector<
         while (k < n && s[k] > mid - dropDecades && double(steps[k] - steps[onset]) <= maxDuration) ++k;
         if (k >= n || s[k] > mid - dropDecades) continue;
         const double level = medianRange(s, a, onset);
-        // Onset: last point at the plateau level; end: first point from which the curve falls
-        // slower than endTolerance per 10% of the plateau length, judged from that point to the
-        // mean of the last window of the next endHorizon stretch.
+        // Onset: last point at the plateau level.
         while (onset < k && s[onset + 1] >= level - p.onsetBand) ++onset;  // refine on the median
-        // "Levelled off" is judged over a horizon that scales with the plateau (endHorizon of its
-        // length, at least a window), so neither a short shoulder in a multi-stage fall nor a
-        // noise dip of the median on a steady decline ends the drop (over 10% of a plateau of a
-        // few thousand steps, one in seven such declines ended early at a noise dip).
+        // End: first point from which the curve falls slower than endTolerance per 10% of the
+        // plateau length, judged from that point to the mean of the last window of a horizon of
+        // endHorizon x the plateau length (at least a window), so neither a short shoulder in a
+        // multi-stage fall nor a noise dip of the median on a steady decline ends the drop (over
+        // 10% of a plateau of a few thousand steps, one in seven such declines ended early).
         std::size_t horizon = w;
         while (horizon < n && double(steps[std::min(n - 1, b + horizon)] - steps[b]) < p.endHorizon * plateauLen) ++horizon;
         const double maxFallRate = p.endTolerance / std::max(1.0, 0.1 * plateauLen);  // decades per step
-        const auto fallAhead = [&](std::size_t i) {  // from point i to the mean of the horizon's last window
-            const std::size_t far = i + horizon;
-            return s[i] - sMean.mean(far + 1 - std::min(w, horizon), far);
+        const auto fallAhead = [&](std::size_t i) {  // horizon >= w, so the last window fits
+            return s[i] - sMean.mean(i + horizon + 1 - w, i + horizon);
         };
         std::size_t e = k;
         while (e + horizon < n &&
