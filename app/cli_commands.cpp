@@ -4,7 +4,7 @@
 
 #include "analysis/drop_detector.h"
 #include "config.h"
-#include "model/bert_encoder.h"
+#include "experiment_info.h"
 #include "run/run_store.h"
 #include "runtime_env.h"
 #include "train/trainer.h"
@@ -48,7 +48,9 @@ const char* kUsage =
     "  plateau-cli export DIR --out FIGDIR [--steps a,b,...] [--format pdf,png,svg] [--size WxH] [--dpi N]\n"
     "      the figure set of a run (loss, attention at chosen steps, predictions and spectra before /\n"
     "      after the drop, CSVs), drawn offscreen; default steps: early, plateau, before/after drop, final\n"
-    "  plateau-cli presets\n";
+    "  plateau-cli presets\n"
+    "  plateau-cli experiments [--json]\n"
+    "      every experiment with its metric columns, views, task and model fields\n";
 
 // Minimal option reader: --name value pairs and repeated --set.
 struct Options {
@@ -165,12 +167,15 @@ int train(const QStringList& args) {
     const RunConfig& cfg = trainer.config();
     const RuntimeReport rt = configureRuntime(cfg.train.threads);
     for (const QString& w : rt.warnings) std::fprintf(stderr, "warning: %s\n", w.toLocal8Bit().constData());
+    const ExperimentInfo& info = cfg.info();
     out() << "run " << session->store().dir() << "\n"
           << "runtime: " << rt.summary() << "\n"
-          << "model: " << trainer.model()->parameterCount() << " parameters, " << cfg.model.layers
-          << " layers x " << cfg.model.heads << " heads, width " << cfg.model.width << "; task "
-          << cfg.task.n << "x" << cfg.task.n << " rank " << cfg.task.rank << ", p_mask " << cfg.task.pMask
-          << ", E[X^2] " << trainer.task().expectedSquare() << "\n";
+          << "experiment: " << info.id << " (" << info.title << "), " << trainer.experiment().parameterCount()
+          << " parameters\n"
+          << "task: " << QJsonDocument(cfg.task.json()).toJson(QJsonDocument::Compact) << "\n"
+          << "model: " << QJsonDocument(cfg.model.json()).toJson(QJsonDocument::Compact) << "\n";
+    if (info.quantities)
+        out() << "quantities: " << QJsonDocument(info.quantities(cfg)).toJson(QJsonDocument::Compact) << "\n";
     if (!session->resumedFrom().isEmpty())
         out() << "resumed from " << session->resumedFrom() << " at step " << trainer.stepsDone() << "\n";
     out().flush();
@@ -188,7 +193,9 @@ int train(const QStringList& args) {
     TrainControl control;
     auto windowStart = std::chrono::steady_clock::now();
     qint64 windowSteps = 0;
-    double lastEval = kNoValue;
+    const std::vector<MetricColumn>& columns = session->store().columns();
+    std::vector<double> lastSeen(columns.size(), kNoValue);  // columns computed on their own cadence
+    const DetectorTarget target = info.detector;
     SessionCallbacks cb;
     cb.afterStep = [&](Trainer& t) {
         if (g_interrupted) control.stop();
@@ -197,28 +204,32 @@ int train(const QStringList& args) {
     cb.onMetrics = [&](const std::vector<StepMetrics>& rows) {
         for (const StepMetrics& m : rows) {
             ++windowSteps;
-            if (!std::isnan(m.evalLoss)) lastEval = m.evalLoss;
+            for (std::size_t c = 0; c < columns.size(); ++c)
+                if (std::isfinite(m.value(int(c)))) lastSeen[c] = m.value(int(c));
             if (m.step % cfg.train.printEvery != 0 && m.step != cfg.train.steps) continue;
             const auto now = std::chrono::steady_clock::now();
             const double secs = std::chrono::duration<double>(now - windowStart).count();
             const double sps = secs > 0 ? double(windowSteps) / secs : 0.0;
             windowStart = now;
             windowSteps = 0;
-            out() << "step " << m.step << "/" << cfg.train.steps << "  L " << num(m.loss) << "  L_obs "
-                  << num(m.lossObs) << "  L_mask " << num(m.lossMask) << "  eval " << num(lastEval)
-                  << "  |out|_mask " << QString::number(m.meanAbsMaskOut, 'f', 4) << "  lr "
-                  << num(m.lr, 2) << "  " << QString::number(sps, 'f', 1) << " steps/s  ETA "
+            out() << "step " << m.step << "/" << cfg.train.steps;
+            for (std::size_t c = 0; c < columns.size(); ++c)
+                out() << "  " << columns[c].label << " " << num(lastSeen[c]);
+            out() << "  lr " << num(m.lr, 2) << "  " << QString::number(sps, 'f', 1) << " steps/s  ETA "
                   << duration(sps > 0 ? double(cfg.train.steps - m.step) / sps : NAN) << "\n";
         }
         if (stopAfterDrop && !rows.empty()) {
-            for (const StepMetrics& m : rows) detector.append(m.step, m.loss);
+            const DetectorSeries series = detectorSeries(rows, columns, target);
+            for (std::size_t i = 0; i < series.steps.size(); ++i) detector.append(series.steps[i], series.values[i]);
             if (dropEnd < 0) {
                 for (const DropEvent& d : detector.result().drops) {
                     if (!d.complete) continue;
                     dropEnd = d.endStep;
-                    out() << "drop: plateau from step " << d.plateau.startStep << " at L " << num(d.levelBefore)
-                          << ", onset at step " << d.onsetStep << ", end at step " << d.endStep << ", L "
-                          << num(d.levelAfter) << " (" << QString::number(d.factor, 'f', 1) << "x)\n";
+                    out() << (target.rising ? "jump" : "drop") << ": plateau from step " << d.plateau.startStep
+                          << " at " << target.column << " " << num(columnValue(target, d.levelBefore))
+                          << ", onset at step " << d.onsetStep << ", end at step " << d.endStep << ", "
+                          << target.column << " " << num(columnValue(target, d.levelAfter)) << " ("
+                          << QString::number(d.factor, 'f', 1) << "x)\n";
                     break;
                 }
             }
@@ -242,14 +253,15 @@ int describe(const QStringList& args) {
     if (!o) return fail(o.error());
     auto cfg = resolveConfig(o.value());
     if (!cfg) return fail(cfg.error());
-    const BertDims d = bertDimsOf(cfg->model);
+    const ExperimentInfo& info = cfg->info();
     QJsonObject obj;
+    obj["experiment"] = info.id;
+    obj["experiment_title"] = info.title;
     obj["config"] = cfg->toJson();
-    obj["parameter_count"] = double(bertParameterCount(d));
-    obj["sequence_length"] = cfg->seqLen();
-    obj["head_dim"] = cfg->headDim();
-    obj["expected_square"] = MatrixCompletionTask(cfg->task).expectedSquare();
-    obj["copying_loss"] = cfg->task.pMask * MatrixCompletionTask(cfg->task).expectedSquare();
+    if (info.quantities) {
+        const QJsonObject q = info.quantities(cfg.value());
+        for (auto it = q.begin(); it != q.end(); ++it) obj[it.key()] = it.value();
+    }
     out() << QJsonDocument(obj).toJson(QJsonDocument::Indented);
     return 0;
 }
@@ -264,20 +276,26 @@ int metrics(const QStringList& args) {
     auto rows = store.value()->readMetrics();
     if (!rows) return fail(rows.error());
     auto f = [](double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 9); };
-    out() << "step,time_s,loss,loss_obs,loss_mask,mean_abs_mask_out,eval_loss,lr,grad_norm,step_ms,steps_per_s\n";
-    for (const StepMetrics& m : rows.value())
-        out() << m.step << ',' << f(m.timeS) << ',' << f(m.loss) << ',' << f(m.lossObs) << ','
-              << f(m.lossMask) << ',' << f(m.meanAbsMaskOut) << ',' << f(m.evalLoss) << ',' << f(m.lr)
-              << ',' << f(m.gradNorm) << ',' << f(m.stepMs) << ',' << f(m.stepsPerSec()) << '\n';
+    // step, time, the experiment's columns, then lr, grad norm, step time (matrix completion: the
+    // same header as before experiments existed).
+    out() << "step,time_s";
+    for (const MetricColumn& c : store.value()->columns()) out() << ',' << c.key;
+    out() << ",lr,grad_norm,step_ms,steps_per_s\n";
+    for (const StepMetrics& m : rows.value()) {
+        out() << m.step << ',' << f(m.timeS);
+        for (double v : m.values) out() << ',' << f(v);
+        out() << ',' << f(m.lr) << ',' << f(m.gradNorm) << ',' << f(m.stepMs) << ',' << f(m.stepsPerSec()) << '\n';
+    }
     out().flush();
     return 0;
 }
 
 // Median of the last `count` finite values of a column.
-double tailMedian(const std::vector<StepMetrics>& rows, double StepMetrics::*field, std::size_t count) {
+template <class Get>
+double tailMedian(const std::vector<StepMetrics>& rows, Get get, std::size_t count) {
     std::vector<double> v;
     for (auto it = rows.rbegin(); it != rows.rend() && v.size() < count; ++it)
-        if (std::isfinite((*it).*field)) v.push_back((*it).*field);
+        if (std::isfinite(get(*it))) v.push_back(get(*it));
     if (v.empty()) return NAN;
     std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
     return v[v.size() / 2];
@@ -293,48 +311,117 @@ int info(const QStringList& args) {
     if (!rowsR) return fail(rowsR.error());
     const std::vector<StepMetrics>& rows = rowsR.value();
     const RunConfig& cfg = store.value()->config();
-    std::vector<qint64> steps;
-    std::vector<double> losses;
-    for (const StepMetrics& m : rows) {
-        steps.push_back(m.step);
-        losses.push_back(m.loss);
-    }
-    const DropDetection det = detectDrops(steps, losses);
+    const ExperimentInfo& einfo = cfg.info();
+    const std::vector<MetricColumn>& columns = store.value()->columns();
+    const DetectorSeries series = detectorSeries(rows, columns, einfo.detector);
+    const DropDetection det = detectDrops(series.steps, series.values);
     auto timeAt = [&](qint64 step) {
         auto it = std::lower_bound(rows.begin(), rows.end(), step,
                                    [](const StepMetrics& m, qint64 s) { return m.step < s; });
         return it == rows.end() ? NAN : it->timeS;
     };
     QJsonObject detection = det.toJson();
+    detection["column"] = einfo.detector.column;
+    detection["direction"] = einfo.detector.rising ? "rising" : "falling";
+    if (einfo.detector.rising)
+        detection["watched"] = QString::number(einfo.detector.ceiling) + " - " + einfo.detector.column +
+                               " (levels below are of the column itself)";
     QJsonArray drops;
     for (int i = 0; i < int(det.drops.size()); ++i) {
         QJsonObject d = detection["drops"].toArray()[i].toObject();
+        d["level_before"] = columnValue(einfo.detector, det.drops[std::size_t(i)].levelBefore);
+        d["level_after"] = columnValue(einfo.detector, det.drops[std::size_t(i)].levelAfter);
         d["onset_time_s"] = timeAt(det.drops[std::size_t(i)].onsetStep);
         d["end_time_s"] = timeAt(det.drops[std::size_t(i)].endStep);
         d["plateau_start_time_s"] = timeAt(det.drops[std::size_t(i)].plateau.startStep);
         drops.append(d);
     }
     detection["drops"] = drops;
-    const double ex2 = expectedSquare(cfg.task);
     const std::size_t tail = std::max<std::size_t>(1, std::min<std::size_t>(200, rows.size() / 20));
     auto num = [](double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); };
     QJsonObject summary{
         {"run", store.value()->dir()},
+        {"experiment", cfg.experiment},
+        {"run_format", store.value()->formatVersion()},
         {"preset", cfg.preset},
         {"steps_done", rows.empty() ? 0.0 : double(rows.back().step)},
         {"steps_planned", double(cfg.train.steps)},
         {"train_seconds", rows.empty() ? 0.0 : rows.back().timeS},
-        {"median_step_ms", num(tailMedian(rows, &StepMetrics::stepMs, rows.size()))},
-        {"expected_square", ex2},
-        {"copying_level", cfg.task.pMask * ex2},
-        {"final_loss", num(tailMedian(rows, &StepMetrics::loss, tail))},
-        {"final_loss_obs", num(tailMedian(rows, &StepMetrics::lossObs, tail))},
-        {"final_loss_mask", num(tailMedian(rows, &StepMetrics::lossMask, tail))},
-        {"final_loss_mask_over_expected_square", num(tailMedian(rows, &StepMetrics::lossMask, tail) / ex2)},
-        {"final_eval_loss", num(tailMedian(rows, &StepMetrics::evalLoss, tail))},
+        {"median_step_ms", num(tailMedian(rows, [](const StepMetrics& m) { return m.stepMs; }, rows.size()))},
         {"checkpoints", int(store.value()->checkpoints().size())}};
+    // The experiment's own quantities (matrix completion: E[X^2], the copying level, ...).
+    if (einfo.quantities) {
+        const QJsonObject q = einfo.quantities(cfg);
+        for (auto it = q.begin(); it != q.end(); ++it) summary[it.key()] = it.value();
+    }
+    // Final value of every column: the median over the last 5 % of rows (at most 200 rows; columns
+    // computed on a cadence use their last 200 values at most).
+    for (std::size_t c = 0; c < columns.size(); ++c)
+        summary["final_" + columns[c].key] = num(tailMedian(rows, [c](const StepMetrics& m) { return m.value(int(c)); }, tail));
     QJsonObject root{{"summary", summary}, {"detection", detection}, {"config", cfg.toJson()}};
     out() << QJsonDocument(root).toJson(QJsonDocument::Indented);
+    return 0;
+}
+
+QJsonArray fieldsJson(const std::vector<FieldSpec>& fields) {
+    QJsonArray a;
+    for (const FieldSpec& f : fields) {
+        QJsonObject o{{"key", f.key}, {"kind", fieldKindName(f.kind)}, {"default", f.defaultValue}, {"help", f.help}};
+        if (f.kind == FieldKind::Int || f.kind == FieldKind::Double || f.kind == FieldKind::DoubleList) {
+            o["min"] = f.min;
+            o["max"] = f.max;
+        }
+        if (!f.choices.isEmpty()) o["choices"] = QJsonArray::fromStringList(f.choices);
+        a.append(o);
+    }
+    return a;
+}
+
+int experiments(const QStringList& args) {
+    auto o = parse(args, {}, {"json"});
+    if (!o) return fail(o.error());
+    QJsonArray all;
+    for (const ExperimentInfo* e : experimentRegistry()) {
+        QJsonArray cols, views, presets;
+        for (const MetricColumn& c : e->columns)
+            cols.append(QJsonObject{{"key", c.key}, {"label", c.label}, {"unit", c.unit}, {"log_axis", c.logAxis},
+                                    {"better", betterName(c.better)}, {"help", c.help}});
+        for (const ViewSpec& v : e->views) views.append(QJsonObject{{"kind", v.kind}, {"name", v.name}, {"title", v.title}});
+        for (const QString& p : presetNames())
+            if (auto c = loadPreset(p); c && c->experiment == e->id) presets.append(p);
+        all.append(QJsonObject{{"id", e->id}, {"title", e->title}, {"summary", e->summary}, {"paper", e->paper},
+                               {"columns", cols}, {"views", views}, {"presets", presets},
+                               {"detector", QJsonObject{{"column", e->detector.column},
+                                                        {"direction", e->detector.rising ? "rising" : "falling"}}},
+                               {"task", fieldsJson(e->taskFields)}, {"model", fieldsJson(e->modelFields)}});
+    }
+    if (o->flags.contains("json")) {
+        out() << QJsonDocument(all).toJson(QJsonDocument::Indented);
+        return 0;
+    }
+    for (const QJsonValue& v : all) {
+        const QJsonObject e = v.toObject();
+        out() << e["id"].toString() << "\t" << e["title"].toString() << "\n  " << e["summary"].toString() << "\n";
+        if (!e["paper"].toString().isEmpty()) out() << "  paper: " << e["paper"].toString() << "\n";
+        QStringList cols, views, presets;
+        for (const QJsonValue& c : e["columns"].toArray())
+            cols << c.toObject()["key"].toString() + " (" + c.toObject()["unit"].toString() + ", " +
+                        c.toObject()["better"].toString() + ")";
+        for (const QJsonValue& w : e["views"].toArray()) views << w.toObject()["kind"].toString();
+        for (const QJsonValue& p : e["presets"].toArray()) presets << p.toString();
+        out() << "  columns: " << cols.join(", ") << "\n  views: " << views.join(", ") << "\n  detector: "
+              << e["detector"].toObject()["column"].toString() << " " << e["detector"].toObject()["direction"].toString()
+              << "\n  presets: " << presets.join(", ") << "\n";
+        for (const char* section : {"task", "model"}) {
+            out() << "  " << section << ":\n";
+            for (const QJsonValue& f : e[section].toArray()) {
+                const QJsonObject fo = f.toObject();
+                out() << "    " << section << "." << fo["key"].toString() << " = "
+                      << QJsonDocument(QJsonArray{fo["default"]}).toJson(QJsonDocument::Compact).mid(1).chopped(1)
+                      << "  " << fo["help"].toString() << "\n";
+            }
+        }
+    }
     return 0;
 }
 
@@ -354,10 +441,11 @@ int dispatch(const QStringList& args) {
     if (cmd == "presets") {
         for (const QString& p : presetNames()) {
             auto c = loadPreset(p);
-            out() << p << "\t" << (c ? c->description : c.error()) << "\n";
+            out() << p << "\t" << (c ? c->experiment + "\t" + c->description : c.error()) << "\n";
         }
         return 0;
     }
+    if (cmd == "experiments") return experiments(rest);
     std::fputs(kUsage, stderr);
     return fail("unknown command \"" + cmd + "\"");
 }

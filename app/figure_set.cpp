@@ -1,11 +1,9 @@
 #include "figure_set.h"
 
 #include "attention_view.h"
-#include "loss_view.h"
 #include "main_window.h"
-#include "prediction_view.h"
+#include "metrics_view.h"
 #include "session_model.h"
-#include "spectra_view.h"
 
 #include <QApplication>
 #include <QDir>
@@ -118,20 +116,37 @@ Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const 
         return Status::success();
     };
 
-    // The loss curve with the detector's markers (no scrub cursor).
+    // What each kind of view shows, for figures.json.
+    auto shows = [&](ThrottledView* v) -> QString {
+        if (qobject_cast<MetricsView*>(v)) {
+            QStringList labels;
+            for (const MetricColumn& c : m.columns())
+                if (c.shown) labels << c.label;
+            return labels.join(", ") + " against step; plateau start / " + (m.info().detector.rising ? "jump" : "drop") +
+                   " onset / end marked";
+        }
+        if (qobject_cast<AttentionView*>(v)) return "attention of every layer and head (probe-batch mean), and the selected head";
+        for (const ViewSpec& spec : m.info().views)
+            if (spec.name == v->figureName()) return spec.title + " (" + spec.kind + " view)";
+        return v->figureName();
+    };
+    // Curves once, with the detector's markers (no scrub cursor); attention at every chosen step;
+    // the other snapshot views before / after the drop (or the middle and the end).
     m.setFollowLive(true);
-    if (Status st = figure(w.lossView(), "loss", runName + ": loss", "L, L_obs, L_mask, eval L against step; "
-                                                                    "plateau start / drop onset / drop end marked", -1); !st)
-        return Error{st.error()};
+    const QList<ThrottledView*> views = w.views();
+    for (ThrottledView* v : views)
+        if (qobject_cast<MetricsView*>(v))
+            if (Status st = figure(v, v->figureName(), runName + ": " + v->figureName(), shows(v), -1); !st)
+                return Error{st.error()};
     const auto stepIndex = [&](qint64 step) { return nearestSnapshot(m, double(step)); };
     for (const FigureStep& fs : steps) {
         m.setCurrentIndex(stepIndex(fs.step));
         const QString caption = QString("%1: step %2 (%3)").arg(runName).arg(fs.step).arg(fs.label);
-        if (Status st = figure(w.attentionView(), "attention_" + fs.label, caption,
-                               "attention of every layer and head (probe-batch mean), and the selected head", fs.step); !st)
-            return Error{st.error()};
+        for (ThrottledView* v : views)
+            if (qobject_cast<AttentionView*>(v))
+                if (Status st = figure(v, v->figureName() + "_" + fs.label, caption, shows(v), fs.step); !st)
+                    return Error{st.error()};
     }
-    // Predictions before / after the drop (or the middle and the end), spectra there too.
     std::vector<FigureStep> pair;
     for (const FigureStep& fs : steps)
         if (fs.label == "before_drop" || fs.label == "after_drop") pair.push_back(fs);
@@ -139,19 +154,16 @@ Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const 
     for (const FigureStep& fs : pair) {
         m.setCurrentIndex(stepIndex(fs.step));
         const QString caption = QString("%1: step %2 (%3)").arg(runName).arg(fs.step).arg(fs.label);
-        if (Status st = figure(w.predictionView(), "predictions_" + fs.label, caption,
-                               "input (masked cells crossed), prediction, truth, |error| of probe matrix; copying vs completion over time",
-                               fs.step); !st)
-            return Error{st.error()};
-        if (Status st = figure(w.spectraView(), "spectra_" + fs.label, caption,
-                               "singular values of W_K^T W_Q and P W_V per head of the selected layer; pseudo-ranks over time",
-                               fs.step); !st)
-            return Error{st.error()};
+        for (ThrottledView* v : views)
+            if (!qobject_cast<MetricsView*>(v) && !qobject_cast<AttentionView*>(v))
+                if (Status st = figure(v, v->figureName() + "_" + fs.label, caption, shows(v), fs.step); !st)
+                    return Error{st.error()};
     }
     if (followed) m.setFollowLive(true);
     else m.setCurrentIndex(current);
 
-    QJsonObject summary{{"run", m.runDir()}, {"figures", index}, {"detection", m.detection().toJson()}};
+    QJsonObject summary{{"run", m.runDir()}, {"experiment", m.config().experiment}, {"figures", index},
+                        {"detection", m.detection().toJson()}};
     QSaveFile f(dir + "/figures.json");
     if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(summary).toJson()) < 0 || !f.commit())
         return Error{dir + "/figures.json: cannot write"};

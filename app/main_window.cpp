@@ -1,10 +1,11 @@
 #include "main_window.h"
 
 #include "attention_view.h"
-#include "loss_view.h"
+#include "matrix_view.h"
+#include "metrics_view.h"
 #include "new_run_dialog.h"
-#include "prediction_view.h"
 #include "session_model.h"
+#include "view_registry.h"
 #include "analysis/drop_detector.h"
 #include "export_dialog.h"
 #include "figure_set.h"
@@ -41,14 +42,6 @@ MainWindow::MainWindow(QWidget* parent)
     setWindowTitle("Plateau");
     setDockNestingEnabled(true);
     setDockOptions(AnimatedDocks | AllowNestedDocks | AllowTabbedDocks);
-    m_loss = new LossView(m_session);
-    m_attention = new AttentionView(m_session);
-    m_predictions = new PredictionView(m_session);
-    m_spectra = new SpectraView(m_session);
-    m_lossDock = addView("Loss", "dock.loss", m_loss, Qt::LeftDockWidgetArea);
-    m_attentionDock = addView("Attention", "dock.attention", m_attention, Qt::RightDockWidgetArea);
-    m_spectraDock = addView("Spectra", "dock.spectra", m_spectra, Qt::LeftDockWidgetArea);
-    m_predictionDock = addView("Predictions", "dock.predictions", m_predictions, Qt::RightDockWidgetArea);
     m_timeline = new TimelineView(m_session);
     m_timelineDock = addView("Timeline", "dock.timeline", m_timeline, Qt::BottomDockWidgetArea);
     m_followTimer = new QTimer(this);
@@ -89,19 +82,15 @@ MainWindow::MainWindow(QWidget* parent)
     });
     m_resume->setToolTip("continue training the opened run from its newest checkpoint");
     file->addSeparator();
-    auto* exportMenu = file->addMenu("Export view");
-    for (ThrottledView* v : std::initializer_list<ThrottledView*>{m_loss, m_attention, m_predictions, m_spectra}) {
-        const QString name = v->figureName();
-        exportMenu->addAction(name.left(1).toUpper() + name.mid(1) + "…", this, [this, v] { exportViewDialog(v); });
-    }
+    m_exportMenu = file->addMenu("Export view");
     file->addAction("Export figure set…", QKeySequence("Ctrl+E"), this, &MainWindow::exportFigureSetDialog);
     file->addSeparator();
     file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
     menuBar()->addMenu("&Run")->addActions({m_pause, m_step, m_stop});
     auto* view = menuBar()->addMenu("&View");
-    for (QDockWidget* d : docks()) view->addAction(d->toggleViewAction());
+    m_viewMenu = view;
     view->addAction(m_timelineDock->toggleViewAction());
-    view->addSeparator();
+    m_viewMenuSeparator = view->addSeparator();
     // Scrubbing keys, window-wide (text fields keep their own arrow keys).
     view->addAction("Previous snapshot", QKeySequence(Qt::Key_Left), m_timeline, &TimelineView::previous);
     view->addAction("Next snapshot", QKeySequence(Qt::Key_Right), m_timeline, &TimelineView::next);
@@ -118,12 +107,12 @@ MainWindow::MainWindow(QWidget* parent)
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_progress);
 
-    connect(m_attention, &AttentionView::maskRequested, m_controller, &TrainingController::setProbeSpec);
     connect(m_controller, &TrainingController::started, this,
             [this](const QString& dir, const QString& runtime, const QStringList& warnings, const RunConfig& cfg,
                    const std::vector<StepMetrics>& earlier) {
                 m_reader.reset();
                 m_followTimer->stop();
+                buildViews(cfg);
                 m_session->reset(cfg, dir, earlier);
                 setWindowTitle("Plateau — " + dir);
                 addRecent(dir);
@@ -152,21 +141,82 @@ MainWindow::MainWindow(QWidget* parent)
         updateActions();
     });
 
-    // The default layout (also what "Reset layout" returns to): loss over spectra on the left,
-    // attention over predictions on the right, the right column a little wider.
     resize(1500, 950);
-    resizeDocks({m_lossDock, m_attentionDock}, {640, 860}, Qt::Horizontal);
-    resizeDocks({m_lossDock, m_spectraDock}, {520, 300}, Qt::Vertical);
-    resizeDocks({m_attentionDock, m_predictionDock}, {500, 320}, Qt::Vertical);
-    resizeDocks({m_timelineDock}, {56}, Qt::Vertical);
-    m_defaultState = saveState();
     QSettings settings;
     restoreGeometry(settings.value("window/geometry").toByteArray());
-    restoreState(settings.value("window/state").toByteArray());
+    buildViews(RunConfig{});  // the default experiment's views until a run is started or opened
     updateActions();
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::saveLayout() {
+    if (m_viewsExperiment.isEmpty()) return;
+    QSettings().setValue("window/state/" + m_viewsExperiment, saveState());
+}
+
+// One dock per view of the experiment. The default layout (also what "Reset layout" returns to):
+// the views alternate between a left and a right column (matrix completion: loss over spectra on
+// the left, attention over predictions on the right), the right column a little wider; views
+// beyond four are tabbed onto the last ones. The user's layout of each experiment is kept.
+void MainWindow::buildViews(const RunConfig& cfg) {
+    const ExperimentInfo& info = cfg.info();
+    if (info.id == m_viewsExperiment) return;
+    saveLayout();
+    for (QDockWidget* d : m_viewDocks) {
+        removeDockWidget(d);
+        m_viewMenu->removeAction(d->toggleViewAction());
+        delete d;  // deletes its view
+    }
+    m_viewDocks.clear();
+    m_views.clear();
+    m_exportMenu->clear();
+    m_viewsExperiment = info.id;
+    QStringList unknown;
+    for (const ViewSpec& spec : info.views) {
+        ThrottledView* v = createView(spec, m_session);
+        if (!v) {
+            unknown << spec.kind;
+            continue;
+        }
+        const int i = int(m_views.size());
+        QDockWidget* d = addView(spec.title, "dock." + spec.name, v, i % 2 == 0 ? Qt::LeftDockWidgetArea : Qt::RightDockWidgetArea);
+        if (i >= 4) tabifyDockWidget(m_viewDocks[i - 2], d);
+        m_views << v;
+        m_viewDocks << d;
+        m_viewMenu->insertAction(m_viewMenuSeparator, d->toggleViewAction());
+        m_exportMenu->addAction(spec.title + "…", this, [this, v] { exportViewDialog(v); });
+        if (auto* att = qobject_cast<AttentionView*>(v))
+            connect(att, &AttentionView::maskRequested, m_controller, &TrainingController::setProbeSpec);
+    }
+    if (!unknown.isEmpty()) notify("Plateau", info.id + ": views of unknown kind skipped: " + unknown.join(", "), false);
+    if (m_viewDocks.size() >= 2) resizeDocks({m_viewDocks[0], m_viewDocks[1]}, {640, 860}, Qt::Horizontal);
+    if (m_viewDocks.size() >= 3) resizeDocks({m_viewDocks[0], m_viewDocks[2]}, {520, 300}, Qt::Vertical);
+    if (m_viewDocks.size() >= 4) resizeDocks({m_viewDocks[1], m_viewDocks[3]}, {500, 320}, Qt::Vertical);
+    resizeDocks({m_timelineDock}, {56}, Qt::Vertical);
+    m_defaultState = saveState();
+    QSettings settings;
+    QByteArray state = settings.value("window/state/" + info.id).toByteArray();
+    if (state.isEmpty() && info.id == defaultExperimentId()) state = settings.value("window/state").toByteArray();  // before experiments
+    if (!state.isEmpty()) restoreState(state);
+}
+
+ThrottledView* MainWindow::view(const QString& name) const {
+    for (ThrottledView* v : m_views)
+        if (v->figureName() == name) return v;
+    return nullptr;
+}
+
+template <class V>
+V* MainWindow::firstView() const {
+    for (ThrottledView* v : m_views)
+        if (auto* x = qobject_cast<V*>(v)) return x;
+    return nullptr;
+}
+MetricsView* MainWindow::metricsView() const { return firstView<MetricsView>(); }
+AttentionView* MainWindow::attentionView() const { return firstView<AttentionView>(); }
+MatrixView* MainWindow::matrixView() const { return firstView<MatrixView>(); }
+SpectraView* MainWindow::spectraView() const { return firstView<SpectraView>(); }
 
 void MainWindow::updateStatus() {
     const auto& rows = m_session->metrics();
@@ -174,9 +224,22 @@ void MainWindow::updateStatus() {
     const RunConfig& cfg = m_session->config();
     const StepMetrics& m = rows.back();
     const double eta = double(cfg.train.steps - m.step) / std::max(1e-9, m_stepsPerSec);
-    m_status->setText(QString("step %1 / %2   L %3   L_obs %4   L_mask %5   %6 steps/s")
-                          .arg(m.step).arg(cfg.train.steps).arg(m.loss, 0, 'e', 2).arg(m.lossObs, 0, 'e', 2)
-                          .arg(m.lossMask, 0, 'e', 2).arg(m_stepsPerSec, 0, 'f', 1));
+    // The experiment's headline columns (the newest finite value of each: some are evaluated on a
+    // cadence of their own).
+    QString text = QString("step %1 / %2").arg(m.step).arg(cfg.train.steps);
+    for (const QString& key : m_session->info().headline) {
+        const int c = m_session->columnIndex(key);
+        if (c < 0) continue;
+        double v = NAN;
+        for (std::size_t j = rows.size(); j-- > 0 && rows.size() - j <= 1000;)
+            if (std::isfinite(rows[j].value(c))) {
+                v = rows[j].value(c);
+                break;
+            }
+        const MetricColumn& col = m_session->columns()[std::size_t(c)];
+        text += QString("   %1 %2").arg(col.label).arg(v, 0, col.logAxis ? 'e' : 'f', col.logAxis ? 2 : 3);
+    }
+    m_status->setText(text + QString("   %1 steps/s").arg(m_stepsPerSec, 0, 'f', 1));
     m_progress->setValue(int(1000.0 * double(m.step) / double(std::max<qint64>(1, cfg.train.steps))));
     const int etaS = int(std::lround(eta));
     m_progress->setFormat(QString("%p%  ETA %1:%2").arg(etaS / 60).arg(etaS % 60, 2, 10, QChar('0')));
@@ -191,7 +254,7 @@ QDockWidget* MainWindow::addView(const QString& title, const QString& name, QWid
     return dock;
 }
 
-QList<QDockWidget*> MainWindow::docks() const { return {m_lossDock, m_attentionDock, m_predictionDock, m_spectraDock}; }
+QList<QDockWidget*> MainWindow::docks() const { return m_viewDocks; }
 
 void MainWindow::resetLayout() {
     for (QDockWidget* d : docks() + QList<QDockWidget*>{m_timelineDock}) {
@@ -286,7 +349,8 @@ bool MainWindow::openRun(const QString& runDir) {
     m_reader = std::move(reader.value());
     m_followTimer->stop();
     const std::vector<StepMetrics>& rows = m_reader->metrics();
-    m_session->reset(m_reader->config(), m_reader->dir(), rows);
+    buildViews(m_reader->config());
+    m_session->reset(m_reader->config(), m_reader->dir(), rows, m_reader->columns());
     for (const SnapshotPtr& s : m_reader->snapshots()) m_session->appendSnapshot(s);
     if (!rows.empty()) detectOnViewedRun();
     setWindowTitle("Plateau — " + m_reader->dir());
@@ -310,13 +374,8 @@ bool MainWindow::openRun(const QString& runDir) {
 // The offline detector over the viewed run's whole curve, with the window a run of its planned
 // length gets (as the live detector uses).
 void MainWindow::detectOnViewedRun() {
-    std::vector<qint64> steps;
-    std::vector<double> losses;
-    for (const StepMetrics& m : m_reader->metrics()) {
-        steps.push_back(m.step);
-        losses.push_back(m.loss);
-    }
-    m_session->setDetection(detectDrops(steps, losses, DetectorParams::forLength(std::size_t(m_reader->config().train.steps))));
+    m_session->setDetection(detectOnRows(m_reader->metrics(), m_reader->columns(), m_reader->config().info().detector,
+                                         m_reader->config().train.steps));
 }
 
 bool MainWindow::isFollowing() const { return m_followTimer->isActive(); }
@@ -362,7 +421,8 @@ Status MainWindow::exportView(ThrottledView* view, const QString& path, const QL
     FigureOptions o = options;
     const SnapshotPtr cur = m_session->current();
     if (o.caption.isEmpty())
-        o.caption = QFileInfo(m_session->runDir()).fileName() + (cur && view != m_loss ? QString(": step %1").arg(cur->step) : QString());
+        o.caption = QFileInfo(m_session->runDir()).fileName() +
+                    (cur && !qobject_cast<MetricsView*>(view) ? QString(": step %1").arg(cur->step) : QString());
     for (FigureFormat f : formats)
         if (Status st = exportFigure(view, view->figureParts(), path, f, o); !st) return st;
     statusBar()->showMessage("wrote " + path, 8000);
@@ -419,7 +479,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     m_controller->stopAndWait();  // final metrics and checkpoint written before we go
     QSettings settings;
     settings.setValue("window/geometry", saveGeometry());
-    settings.setValue("window/state", saveState());
+    saveLayout();
     event->accept();
 }
 

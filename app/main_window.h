@@ -1,6 +1,7 @@
-// MainWindow: wires the TrainingController to the SessionModel and the four docks (loss,
-// attention, predictions, spectra). Thin: it connects and displays; it does not compute. Layout
-// and geometry persist in QSettings. GUI thread only.
+// MainWindow: wires the TrainingController to the SessionModel and the docks of the experiment
+// being shown: its ExperimentInfo lists the views (view_registry.h), and the window builds one dock
+// per view when a run of another experiment starts or opens. Thin: it connects and displays; it
+// does not compute. Geometry persists in QSettings, the dock layout per experiment. GUI thread only.
 #pragma once
 
 #include "config.h"
@@ -19,8 +20,8 @@ class QTimer;
 namespace plateau {
 
 class AttentionView;
-class LossView;
-class PredictionView;
+class MatrixView;
+class MetricsView;
 class SessionModel;
 class SpectraView;
 class TrainingController;
@@ -51,10 +52,15 @@ public:
 
     SessionModel* session() const { return m_session; }
     TrainingController* controller() const { return m_controller; }
-    LossView* lossView() const { return m_loss; }
-    AttentionView* attentionView() const { return m_attention; }
-    PredictionView* predictionView() const { return m_predictions; }
-    SpectraView* spectraView() const { return m_spectra; }
+    // The views of the experiment shown, in its ViewSpec order, and their docks.
+    const QList<ThrottledView*>& views() const { return m_views; }
+    ThrottledView* view(const QString& name) const;
+    QString viewsExperiment() const { return m_viewsExperiment; }
+    // The first view of a kind (null if the experiment shows none).
+    MetricsView* metricsView() const;
+    AttentionView* attentionView() const;
+    MatrixView* matrixView() const;
+    SpectraView* spectraView() const;
     TimelineView* timeline() const { return m_timeline; }
     // The last message shown to the user (error or warning), for tests.
     QString lastMessage() const { return m_lastMessage; }
@@ -71,6 +77,10 @@ protected:
 
 private:
     QDockWidget* addView(const QString& title, const QString& name, QWidget* view, Qt::DockWidgetArea area);
+    // Builds the docks of an experiment's views (no-op if they are shown already).
+    void buildViews(const RunConfig& cfg);
+    void saveLayout();
+    template <class V> V* firstView() const;
     void updateActions();
     void newRunDialog();
     void updateStatus();
@@ -85,12 +95,14 @@ private:
 
     SessionModel* m_session;
     TrainingController* m_controller;
-    LossView* m_loss;
-    AttentionView* m_attention;
-    PredictionView* m_predictions;
-    SpectraView* m_spectra;
+    QList<ThrottledView*> m_views;
+    QList<QDockWidget*> m_viewDocks;
+    QString m_viewsExperiment;
     TimelineView* m_timeline;
-    QDockWidget *m_lossDock, *m_attentionDock, *m_predictionDock, *m_spectraDock, *m_timelineDock;
+    QDockWidget* m_timelineDock;
+    QMenu* m_exportMenu;
+    QMenu* m_viewMenu;
+    QAction* m_viewMenuSeparator;
     QAction *m_pause, *m_step, *m_stop, *m_resume;
     QMenu* m_recentMenu;
     std::unique_ptr<RunReader> m_reader;  // the run being viewed (not trained here), if any

@@ -1,5 +1,7 @@
 #include "new_run_dialog.h"
 
+#include "experiment_info.h"
+
 #include <QComboBox>
 #include <QDateTime>
 #include <QDialogButtonBox>
@@ -8,6 +10,8 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
@@ -17,6 +21,7 @@
 namespace plateau {
 
 namespace {
+const char* kDefaults = "(defaults)";
 QLabel* errorLabel() {
     auto* l = new QLabel;
     l->setStyleSheet("color: #c0392b;");
@@ -28,40 +33,32 @@ void showError(QLabel* l, const QString& text) {
     l->setText(text);
     l->setVisible(!text.isEmpty());
 }
-}  // namespace
-
-QStringList NewRunDialog::editedKeys() {
-    return {"task.n",       "task.rank",    "task.p_mask", "task.batch_size", "model.layers", "model.heads",
-            "model.width",  "model.ffn",    "optim.lr",    "train.steps",     "train.seed",   "train.snapshot_every"};
+QString fieldText(const QJsonValue& v) {
+    if (v.isDouble()) return QString::number(v.toDouble(), 'g', 10);
+    if (v.isArray()) return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+    if (v.isBool()) return v.toBool() ? "true" : "false";
+    return v.toString();
 }
+}  // namespace
 
 NewRunDialog::NewRunDialog(const QString& defaultParent, QWidget* parent)
     : QDialog(parent), m_defaultParent(defaultParent) {
     setWindowTitle("New run");
     auto* layout = new QVBoxLayout(this);
     auto* form = new QFormLayout;
+    m_experiment = new QComboBox;
+    for (const ExperimentInfo* e : experimentRegistry()) m_experiment->addItem(e->title, e->id);
+    form->addRow("experiment", m_experiment);
     m_preset = new QComboBox;
-    m_preset->addItems(presetNames());
     form->addRow("preset", m_preset);
     m_summary = new QLabel;
     m_summary->setWordWrap(true);
-    m_summary->setMaximumWidth(520);
+    m_summary->setMaximumWidth(560);
     form->addRow("", m_summary);
-    for (const QString& key : editedKeys()) {
-        auto* edit = new QLineEdit;
-        edit->setObjectName(key);
-        auto* err = errorLabel();
-        auto* box = new QWidget;
-        auto* bl = new QVBoxLayout(box);
-        bl->setContentsMargins(0, 0, 0, 0);
-        bl->setSpacing(1);
-        bl->addWidget(edit);
-        bl->addWidget(err);
-        form->addRow(key, box);
-        m_fields[key] = edit;
-        m_errors[key] = err;
-        connect(edit, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
-    }
+    layout->addLayout(form);
+    m_fieldForm = new QFormLayout;
+    layout->addLayout(m_fieldForm);
+    auto* outForm = new QFormLayout;
     m_out = new QLineEdit;
     auto* browse = new QPushButton("Browse…");
     auto* outRow = new QHBoxLayout;
@@ -73,8 +70,8 @@ NewRunDialog::NewRunDialog(const QString& defaultParent, QWidget* parent)
     ol->addLayout(outRow);
     m_outError = errorLabel();
     ol->addWidget(m_outError);
-    form->addRow("output folder", outBox);
-    layout->addLayout(form);
+    outForm->addRow("output folder", outBox);
+    layout->addLayout(outForm);
     m_overall = errorLabel();
     layout->addWidget(m_overall);
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
@@ -88,15 +85,75 @@ NewRunDialog::NewRunDialog(const QString& defaultParent, QWidget* parent)
     connect(m_out, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, "Parent folder for the run", m_defaultParent);
-        if (!dir.isEmpty()) m_out->setText(QDir(dir).filePath(m_preset->currentText() + "-" +
-                                                              QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
+        if (!dir.isEmpty())
+            m_out->setText(QDir(dir).filePath(m_preset->currentText().remove('(').remove(')') + "-" +
+                                              QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
+    });
+    connect(m_experiment, &QComboBox::currentIndexChanged, this, [this] {
+        fillPresets();
+        rebuildFields();
+        loadPresetFields();
     });
     connect(m_preset, &QComboBox::currentTextChanged, this, &NewRunDialog::loadPresetFields);
+    setExperiment(defaultExperimentId());
+    fillPresets();
+    rebuildFields();
     setPreset("quick");
     loadPresetFields();
 }
 
-void NewRunDialog::setPreset(const QString& name) { m_preset->setCurrentText(name); }
+QString NewRunDialog::experiment() const { return m_experiment->currentData().toString(); }
+
+void NewRunDialog::setExperiment(const QString& id) {
+    const int i = m_experiment->findData(id);
+    if (i >= 0) m_experiment->setCurrentIndex(i);
+}
+
+QStringList NewRunDialog::presets() const {
+    QStringList out;
+    for (int i = 0; i < m_preset->count(); ++i) out << m_preset->itemText(i);
+    return out;
+}
+
+void NewRunDialog::fillPresets() {
+    const QSignalBlocker block(m_preset);
+    m_preset->clear();
+    for (const QString& p : presetNames())
+        if (auto c = loadPreset(p); c && c->experiment == experiment()) m_preset->addItem(p);
+    m_preset->addItem(kDefaults);
+}
+
+// One line edit per key the experiment offers, with its error label under it.
+void NewRunDialog::rebuildFields() {
+    while (m_fieldForm->rowCount() > 0) m_fieldForm->removeRow(0);
+    m_fields.clear();
+    m_errors.clear();
+    const ExperimentInfo* info = findExperiment(experiment());
+    if (!info) return;
+    for (const QString& key : info->dialogKeys) {
+        auto* edit = new QLineEdit;
+        edit->setObjectName(key);
+        const QString section = key.section('.', 0, 0), name = key.section('.', 1);
+        const std::vector<FieldSpec>& fields = section == "task" ? info->taskFields : info->modelFields;
+        if (const FieldSpec* f = findFieldSpec(fields, name)) edit->setToolTip(f->help);
+        auto* err = errorLabel();
+        auto* box = new QWidget;
+        auto* bl = new QVBoxLayout(box);
+        bl->setContentsMargins(0, 0, 0, 0);
+        bl->setSpacing(1);
+        bl->addWidget(edit);
+        bl->addWidget(err);
+        m_fieldForm->addRow(key, box);
+        m_fields[key] = edit;
+        m_errors[key] = err;
+        connect(edit, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
+    }
+}
+
+void NewRunDialog::setPreset(const QString& name) {
+    const int i = m_preset->findText(name);
+    if (i >= 0) m_preset->setCurrentIndex(i);
+}
 void NewRunDialog::setField(const QString& key, const QString& text) {
     if (m_fields.contains(key)) m_fields[key]->setText(text);
 }
@@ -108,30 +165,36 @@ QString NewRunDialog::errorFor(const QString& key) const {
 }
 QString NewRunDialog::overallError() const { return m_overall->text(); }
 
+Result<RunConfig> NewRunDialog::baseConfig() const {
+    if (m_preset->currentText() == kDefaults || m_preset->currentText().isEmpty()) return defaultConfig(experiment());
+    return loadPreset(m_preset->currentText());
+}
+
 void NewRunDialog::loadPresetFields() {
-    auto preset = loadPreset(m_preset->currentText());
-    if (!preset) {
-        showError(m_overall, preset.error());
+    auto base = baseConfig();
+    if (!base) {
+        showError(m_overall, base.error());
         return;
     }
-    m_summary->setText(preset->description);
-    const QJsonObject json = preset->toJson();
-    for (const QString& key : editedKeys()) {
+    const ExperimentInfo& info = base->info();
+    m_summary->setText(m_preset->currentText() == kDefaults ? info.summary : base->description);
+    const QJsonObject json = base->toJson();
+    for (const QString& key : m_fields.keys()) {
         const QJsonValue v = json[key.section('.', 0, 0)].toObject()[key.section('.', 1)];
         const QSignalBlocker block(m_fields[key]);
-        m_fields[key]->setText(v.isDouble() ? QString::number(v.toDouble(), 'g', 10) : v.toVariant().toString());
+        m_fields[key]->setText(fieldText(v));
     }
-    m_out->setText(QDir(m_defaultParent).filePath(m_preset->currentText() + "-" +
-                                                  QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
+    const QString name = m_preset->currentText() == kDefaults ? experiment() : m_preset->currentText();
+    m_out->setText(QDir(m_defaultParent).filePath(name + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
     revalidate();
 }
 
 void NewRunDialog::revalidate() {
     bool ok = true;
-    auto preset = loadPreset(m_preset->currentText());
-    if (!preset) return;
-    RunConfig cfg = preset.value();
-    for (const QString& key : editedKeys()) {
+    auto base = baseConfig();
+    if (!base) return;
+    RunConfig cfg = base.value();
+    for (const QString& key : m_fields.keys()) {
         const QString text = m_fields[key]->text().trimmed();
         QString err;
         if (text.isEmpty()) err = key + ": a value is needed";

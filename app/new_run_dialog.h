@@ -1,6 +1,7 @@
-// NewRunDialog: choose a preset, edit the key hyper-parameters, the seed and the output folder;
-// every field is checked as it is typed (through the same applyOverride / validateConfig the CLI
-// uses) and errors are shown next to the field that caused them. GUI thread only.
+// NewRunDialog: choose the experiment first, then one of its presets (or its defaults), edit the
+// key hyper-parameters the experiment offers (its ExperimentInfo::dialogKeys), the seed and the
+// output folder; every field is checked as it is typed (through the same applyOverride /
+// validateConfig the CLI uses) and errors are shown next to the field that caused them. GUI thread.
 #pragma once
 
 #include "config.h"
@@ -9,6 +10,7 @@
 #include <QMap>
 
 class QComboBox;
+class QFormLayout;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
@@ -20,8 +22,12 @@ class NewRunDialog : public QDialog {
 public:
     explicit NewRunDialog(const QString& defaultParent, QWidget* parent = nullptr);
 
-    // The fields the dialog edits, as config keys.
-    static QStringList editedKeys();
+    // The fields the dialog edits for the chosen experiment, as config keys.
+    QStringList editedKeys() const { return m_fields.keys(); }
+    void setExperiment(const QString& id);
+    QString experiment() const;
+    // Presets of the chosen experiment (the combo's entries, "(defaults)" first when it has none).
+    QStringList presets() const;
     void setPreset(const QString& name);
     void setField(const QString& key, const QString& text);
     void setOutDir(const QString& dir);
@@ -32,10 +38,15 @@ public:
     QString outDir() const;
 
 private:
+    void fillPresets();
+    void rebuildFields();
     void loadPresetFields();
+    Result<RunConfig> baseConfig() const;
     void revalidate();
 
+    QComboBox* m_experiment;
     QComboBox* m_preset;
+    QFormLayout* m_fieldForm;
     QMap<QString, QLineEdit*> m_fields;
     QMap<QString, QLabel*> m_errors;
     QLineEdit* m_out;

@@ -2,7 +2,7 @@
 
 #include "training_controller.h"
 
-#include "analysis/snapshot_builder.h"
+#include "analysis/snapshot_schedule.h"
 #include "run/run_store.h"
 #include "runtime_env.h"
 #include "train/trainer.h"
@@ -78,8 +78,9 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
         emit started(session.store().dir(), rt.summary(), rt.warnings, cfg, earlier.value());
         if (detector.size() > 0) emit detectionChanged(detector.result());
 
-        SnapshotBuilder& builder = session.snapshotBuilder();
         SnapshotSchedule schedule(cfg.train.snapshotEvery);
+        const std::vector<MetricColumn> columns = session.store().columns();
+        const DetectorTarget target = cfg.info().detector;
         int builtVersion = -1;
         double lastSeconds = trainer.trainSeconds();
         qint64 shownStep = -1;  // step of the newest snapshot handed to the GUI
@@ -95,9 +96,15 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
             for (const SnapshotPtr& s : waiting) emit snapshotReady(s);
             waiting.clear();
         };
-        auto snapshot = [&](Trainer& t, bool warm) {
+        QString snapshotError;
+        auto snapshot = [&](Trainer&, bool warm) {
             builtVersion = m_probeVersion;
-            const SnapshotPtr s = builder.build(*t.model(), t.stepsDone(), t.trainSeconds(), probeSpec());
+            auto built = session.buildSnapshot(probeSpec(), false);
+            if (!built) {  // reported once; training goes on (the stored snapshots report their own errors)
+                if (snapshotError.isEmpty()) snapshotError = built.error();
+                return;
+            }
+            const SnapshotPtr s = built.value();
             if (warm) schedule.snapshotCost(s->buildMs);  // the first build pays one-off set-up costs
             show(s);
         };
@@ -132,7 +139,8 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
             emit metricsArrived(rows);
             handOver();
             const std::size_t before = detector.size();
-            for (const StepMetrics& m : rows) detector.append(m.step, m.loss);
+            const DetectorSeries series = detectorSeries(rows, columns, target);
+            for (std::size_t i = 0; i < series.steps.size(); ++i) detector.append(series.steps[i], series.values[i]);
             // result() re-runs at most every 100 rows; hand it over when it was recomputed.
             if (detector.size() / 100 != before / 100) emit detectionChanged(detector.result());
         };
@@ -141,7 +149,9 @@ void TrainingController::launch(std::function<Result<std::unique_ptr<TrainingSes
         const Status st = session.run(*control, cb, 0.25);
         handOver();  // the last step's snapshot, stored after the last rows
         emit detectionChanged(detector.result());
-        setOutcome(trainer.stepsDone(), st.ok() ? QString() : st.error());
+        QString error = st.ok() ? QString() : st.error();
+        if (error.isEmpty() && !snapshotError.isEmpty()) error = "live snapshots failed: " + snapshotError;
+        setOutcome(trainer.stepsDone(), error);
     });
     m_announced = false;
     connect(m_thread, &QThread::finished, this, [this, gen = ++m_generation] {

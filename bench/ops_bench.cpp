@@ -7,6 +7,7 @@
 #include "model/fast_linear.h"
 #include "model/fused_attention.h"
 #include "runtime_env.h"
+#include "experiments/matrix_completion/mc_experiment.h"
 #include "train/trainer.h"
 
 #include <QCoreApplication>
@@ -79,12 +80,10 @@ int main(int argc, char** argv) {
         }
     }
     RunConfig cfg = loadPreset("paper").value();
-    cfg.task.n = n;
-    cfg.task.batchSize = batch;
-    cfg.model.width = width;
-    cfg.model.ffn = 4 * width;
-    cfg.model.layers = layers;
-    cfg.model.heads = heads;
+    for (const auto& [key, v] : std::initializer_list<std::pair<const char*, int>>{
+             {"task.n", n}, {"task.batch_size", batch}, {"model.width", width}, {"model.ffn", 4 * width},
+             {"model.layers", layers}, {"model.heads", heads}})
+        if (Status st = cfg.set(key, v); !st) return std::fprintf(stderr, "%s\n", qPrintable(st.error())), 2;
     cfg.train.evalEvery = 0;
     const std::vector<std::pair<const char*, KernelOptions>> variants = {
         {"all fast kernels", KernelOptions{}},
@@ -93,7 +92,7 @@ int main(int argc, char** argv) {
         {"plain LibTorch ops", KernelOptions::plain()}};
     for (const auto& [name, k] : variants) {
         Trainer t(cfg);
-        t.model()->setKernels(k);
+        static_cast<McExperiment&>(t.experiment()).model()->setKernels(k);
         std::printf("training step, %-20s %.1f ms\n", name, timeMs([&] { t.step(); }, reps));
     }
     return 0;

@@ -6,13 +6,13 @@
 //   plateau-bench-scrub [--scrubs N] [--snapshots K]     (use Xvfb for a real X server)
 #include <torch/torch.h>  // before Qt
 
-#include "analysis/snapshot_builder.h"
+#include "experiments/matrix_completion/mc_experiment.h"
 #include "attention_view.h"
 #include "config.h"
-#include "loss_view.h"
+#include "metrics_view.h"
 #include "main_window.h"
 #include "model/bert_encoder.h"
-#include "prediction_view.h"
+#include "matrix_view.h"
 #include "run/run_store.h"
 #include "runtime_env.h"
 #include "session_model.h"
@@ -53,24 +53,21 @@ bool makeRun(const QString& dir, int snapshots) {
         m.step = s;
         m.timeS = double(s) * 7.5;
         const double level = s < 15000 ? 0.067 : 0.004 + 0.063 * std::exp(-double(s - 15000) / 600.0);
-        m.loss = level * std::exp(noise(rng));
-        m.lossMask = m.loss / 0.3;
-        m.lossObs = 1e-4 * std::exp(noise(rng));
-        m.evalLoss = m.loss * std::exp(noise(rng));
+        const double loss = level * std::exp(noise(rng));
+        m.values = {loss, 1e-4 * std::exp(noise(rng)), loss / 0.3, kNoValue, loss * std::exp(noise(rng))};
         m.stepMs = 7500;
         rows.push_back(m);
     }
     if (Status st = store.value()->append(rows); !st) return std::fprintf(stderr, "%s\n", qPrintable(st.error())), false;
-    BertEncoder model(bertDimsOf(cfg.model));
-    SnapshotBuilder builder(cfg, cfg.train.probeSize);
+    McExperiment exp(cfg);
     const int distinct = 6;
     std::vector<SnapshotPtr> built;
     for (int i = 0; i < distinct; ++i) {
         {
             torch::NoGradGuard g;
-            for (auto& p : model->parameters()) p.add_(torch::randn_like(p) * 0.02);
+            for (auto& p : exp.model()->parameters()) p.add_(torch::randn_like(p) * 0.02);
         }
-        built.push_back(builder.build(*model, 0, 0, ProbeSpec{}, true));
+        built.push_back(exp.snapshot(0, 0, ProbeSpec{}, true));
     }
     for (int k = 0; k < snapshots; ++k) {
         Snapshot s = *built[std::size_t(k % distinct)];
@@ -119,8 +116,8 @@ int main(int argc, char** argv) {
         m->setCurrentIndex(index);
         const qint64 step = m->snapshots()[std::size_t(index)]->step;
         auto drawn = [&] {
-            return w.attentionView()->shownStep() == step && w.predictionView()->shownStep() == step &&
-                   w.spectraView()->shownStep() == step && w.lossView()->currentLineX() == double(step);
+            return w.attentionView()->shownStep() == step && w.matrixView()->shownStep() == step &&
+                   w.spectraView()->shownStep() == step && w.metricsView()->currentLineX() == double(step);
         };
         while (!drawn()) {
             QApplication::processEvents(QEventLoop::AllEvents, 5);

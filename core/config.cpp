@@ -1,73 +1,57 @@
 // Field table driven JSON parsing, so parsing, --set overrides, key listing and serialisation
-// share one definition of every field and its valid range.
+// share one definition of every field and its valid range. The common sections (optim, train)
+// are typed structs behind the table below; task and model come from the experiment's own table.
 #include "config.h"
 
+#include "experiment_info.h"
+
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QDir>
 #include <cmath>
 #include <functional>
-#include <limits>
 
 namespace plateau {
 namespace {
 
-enum class Kind { Int, Double, String, Bool };
-
-struct Field {
-    QString key;  // "section.name"
-    Kind kind;
-    double min = -std::numeric_limits<double>::infinity();
-    double max = std::numeric_limits<double>::infinity();
-    QStringList choices;  // for strings; empty = free text
+struct CommonField {
+    FieldSpec spec;   // spec.key is the dotted key here ("optim.lr")
     std::function<QJsonValue(const RunConfig&)> get;
     std::function<void(RunConfig&, const QJsonValue&)> set;
 };
 
-#define PL_INT(KEY, MEMBER, LO, HI)                                                   \
-    Field{KEY, Kind::Int, LO, HI, {},                                                 \
-          [](const RunConfig& c) { return QJsonValue(double(c.MEMBER)); },           \
-          [](RunConfig& c, const QJsonValue& v) { c.MEMBER = decltype(c.MEMBER)(v.toDouble()); }}
-#define PL_DBL(KEY, MEMBER, LO, HI)                                                   \
-    Field{KEY, Kind::Double, LO, HI, {},                                              \
-          [](const RunConfig& c) { return QJsonValue(c.MEMBER); },                   \
-          [](RunConfig& c, const QJsonValue& v) { c.MEMBER = v.toDouble(); }}
-#define PL_STR(KEY, MEMBER, CHOICES)                                                  \
-    Field{KEY, Kind::String, 0, 0, CHOICES,                                           \
-          [](const RunConfig& c) { return QJsonValue(c.MEMBER); },                   \
-          [](RunConfig& c, const QJsonValue& v) { c.MEMBER = v.toString(); }}
-#define PL_BOOL(KEY, MEMBER)                                                          \
-    Field{KEY, Kind::Bool, 0, 0, {},                                                  \
-          [](const RunConfig& c) { return QJsonValue(c.MEMBER); },                   \
-          [](RunConfig& c, const QJsonValue& v) { c.MEMBER = v.toBool(); }}
+#define PL_INT(KEY, MEMBER, LO, HI)                                                          \
+    CommonField{intField(KEY, 0, LO, HI, {}),                                                \
+                [](const RunConfig& c) { return QJsonValue(double(c.MEMBER)); },             \
+                [](RunConfig& c, const QJsonValue& v) { c.MEMBER = decltype(c.MEMBER)(v.toDouble()); }}
+#define PL_DBL(KEY, MEMBER, LO, HI)                                                          \
+    CommonField{doubleField(KEY, 0, LO, HI, {}), [](const RunConfig& c) { return QJsonValue(c.MEMBER); }, \
+                [](RunConfig& c, const QJsonValue& v) { c.MEMBER = v.toDouble(); }}
+#define PL_STR(KEY, MEMBER, CHOICES)                                                         \
+    CommonField{stringField(KEY, {}, CHOICES, {}), [](const RunConfig& c) { return QJsonValue(c.MEMBER); }, \
+                [](RunConfig& c, const QJsonValue& v) { c.MEMBER = v.toString(); }}
+#define PL_BOOL(KEY, MEMBER)                                                                 \
+    CommonField{boolField(KEY, false, {}), [](const RunConfig& c) { return QJsonValue(c.MEMBER); }, \
+                [](RunConfig& c, const QJsonValue& v) { c.MEMBER = v.toBool(); }}
 
-const std::vector<Field>& fields() {
-    static const std::vector<Field> table = {
+// Top-level keys, then optim and train. task.* and model.* belong to the experiment.
+const std::vector<CommonField>& commonFields() {
+    static const std::vector<CommonField> table = {
         PL_STR("preset", preset, QStringList{}),
         PL_STR("description", description, QStringList{}),
-        PL_STR("task.name", task.name, QStringList{"matrix_completion"}),
-        PL_INT("task.n", task.n, 2, 22),
-        PL_INT("task.rank", task.rank, 1, 22),
-        PL_DBL("task.p_mask", task.pMask, 0.0, 1.0),
-        PL_STR("task.distribution", task.distribution,
-               (QStringList{"uniform", "gaussian", "laplace"})),
-        PL_INT("task.batch_size", task.batchSize, 1, 1 << 16),
-        PL_INT("task.eval_batch_size", task.evalBatchSize, 1, 1 << 16),
-        PL_INT("model.layers", model.layers, 1, 64),
-        PL_INT("model.heads", model.heads, 1, 256),
-        PL_INT("model.width", model.width, 1, 16384),
-        PL_INT("model.ffn", model.ffn, 1, 65536),
-        PL_INT("model.max_positions", model.maxPositions, 1, 8192),
-        PL_INT("model.vocab_size", model.vocabSize, 2002, 2002),
-        PL_DBL("model.init_std", model.initStd, 1e-6, 1.0),
-        PL_STR("optim.name", optim.name, (QStringList{"adam", "adamw"})),
+        PL_STR("optim.name", optim.name, (QStringList{"adam", "adamw", "sgd"})),
         PL_DBL("optim.lr", optim.lr, 0.0, 10.0),
         PL_DBL("optim.beta1", optim.beta1, 0.0, 0.999999),
         PL_DBL("optim.beta2", optim.beta2, 0.0, 0.99999999),
         PL_DBL("optim.eps", optim.eps, 0.0, 1.0),
+        PL_DBL("optim.momentum", optim.momentum, 0.0, 0.999999),
         PL_DBL("optim.weight_decay", optim.weightDecay, 0.0, 100.0),
         PL_DBL("optim.attn_weight_decay", optim.attnWeightDecay, 0.0, 100.0),
+        PL_DBL("optim.mlp_weight_decay", optim.mlpWeightDecay, -1.0, 100.0),
+        PL_DBL("optim.embedding_weight_decay", optim.embeddingWeightDecay, -1.0, 100.0),
+        PL_DBL("optim.readout_weight_decay", optim.readoutWeightDecay, -1.0, 100.0),
+        PL_DBL("optim.norm_weight_decay", optim.normWeightDecay, -1.0, 100.0),
         PL_BOOL("optim.decay_biases_and_norms", optim.decayBiasesAndNorms),
         PL_INT("optim.warmup_steps", optim.warmupSteps, 0, 1e9),
         PL_STR("optim.schedule", optim.schedule, (QStringList{"constant", "cosine"})),
@@ -89,126 +73,121 @@ const std::vector<Field>& fields() {
     return table;
 }
 
-QString kindName(Kind k) {
-    switch (k) {
-    case Kind::Int: return "an integer";
-    case Kind::Double: return "a number";
-    case Kind::String: return "a string";
-    case Kind::Bool: return "true or false";
-    }
-    return {};
-}
-
-QString shown(const QJsonValue& v) {
-    if (v.isString()) return "\"" + v.toString() + "\"";
-    if (v.isDouble()) return QString::number(v.toDouble(), 'g', 17);
-    if (v.isBool()) return v.toBool() ? "true" : "false";
-    if (v.isNull()) return "null";
-    if (v.isArray()) return "an array";
-    if (v.isObject()) return "an object";
-    return "nothing";
-}
-
-Status setField(RunConfig& cfg, const Field& f, const QJsonValue& v, const QString& source) {
-    const QString where = source + ": " + f.key + ": ";
-    switch (f.kind) {
-    case Kind::Int: {
-        if (!v.isDouble() || std::floor(v.toDouble()) != v.toDouble())
-            return Error{where + "expected " + kindName(f.kind) + ", got " + shown(v)};
-        break;
-    }
-    case Kind::Double:
-        if (!v.isDouble() || !std::isfinite(v.toDouble()))
-            return Error{where + "expected " + kindName(f.kind) + ", got " + shown(v)};
-        break;
-    case Kind::String:
-        if (!v.isString())
-            return Error{where + "expected " + kindName(f.kind) + ", got " + shown(v)};
-        if (!f.choices.isEmpty() && !f.choices.contains(v.toString()))
-            return Error{where + "must be one of " + f.choices.join(", ") + ", got " + shown(v)};
-        break;
-    case Kind::Bool:
-        if (!v.isBool())
-            return Error{where + "expected " + kindName(f.kind) + ", got " + shown(v)};
-        break;
-    }
-    if (f.kind == Kind::Int || f.kind == Kind::Double) {
-        const double d = v.toDouble();
-        if (d < f.min || d > f.max)
-            return Error{where + "must be in [" + QString::number(f.min, 'g', 17) + ", " +
-                         QString::number(f.max, 'g', 17) + "], got " + shown(v)};
-    }
-    f.set(cfg, v);
-    return Status::success();
-}
-
-const Field* findField(const QString& key) {
-    for (const Field& f : fields())
-        if (f.key == key) return &f;
+const CommonField* findCommon(const QString& key) {
+    for (const CommonField& f : commonFields())
+        if (f.spec.key == key) return &f;
     return nullptr;
 }
 
-QStringList sectionNames() {
-    QStringList out;
-    for (const Field& f : fields()) {
-        const int dot = f.key.indexOf('.');
-        if (dot > 0 && !out.contains(f.key.left(dot))) out << f.key.left(dot);
+// The experiment's field of "task.x" / "model.x", or null.
+const FieldSpec* findExperimentField(const ExperimentInfo& info, const QString& key, ParamSet** into, RunConfig* cfg) {
+    const int dot = key.indexOf('.');
+    if (dot <= 0) return nullptr;
+    const QString section = key.left(dot), name = key.mid(dot + 1);
+    if (section == "task") {
+        if (into) *into = &cfg->task;
+        return findFieldSpec(info.taskFields, name);
     }
-    return out;
+    if (section == "model") {
+        if (into) *into = &cfg->model;
+        return findFieldSpec(info.modelFields, name);
+    }
+    return nullptr;
+}
+
+Status setAny(RunConfig& cfg, const QString& key, const QJsonValue& v, const QString& source) {
+    if (const CommonField* f = findCommon(key)) {
+        if (Status s = checkFieldValue(f->spec, v, source + ": " + key); !s) return s;
+        f->set(cfg, v);
+        return Status::success();
+    }
+    ParamSet* into = nullptr;
+    if (const FieldSpec* f = findExperimentField(cfg.info(), key, &into, &cfg)) {
+        if (Status s = checkFieldValue(*f, v, source + ": " + key); !s) return s;
+        into->setRaw(f->key, v);
+        return Status::success();
+    }
+    return Error{source + ": " + key + ": unknown key" +
+                 (key.startsWith("task.") || key.startsWith("model.") ? " for experiment " + cfg.experiment : QString())};
+}
+
+// Picks the experiment named in obj (or keeps base's); a different one resets task and model.
+Status chooseExperiment(RunConfig& cfg, const QJsonObject& obj, const QString& source) {
+    if (!obj.contains("experiment")) return Status::success();
+    const QJsonValue v = obj.value("experiment");
+    if (!v.isString()) return Error{source + ": experiment: expected a string, got " + shownValue(v)};
+    const ExperimentInfo* info = findExperiment(v.toString());
+    if (!info)
+        return Error{source + ": experiment: unknown experiment \"" + v.toString() + "\" (known: " +
+                     experimentIds().join(", ") + ")"};
+    if (info->id != cfg.experiment) {
+        cfg.experiment = info->id;
+        cfg.task = ParamSet::defaults(info->taskFields);
+        cfg.model = ParamSet::defaults(info->modelFields);
+    }
+    return Status::success();
 }
 
 }  // namespace
 
-double expectedSquare(const TaskConfig& t) {
-    // E[X_ij^2] = r * E[u^2] * E[v^2] for independent zero-mean factors.
-    double m2 = 1.0 / 3.0;                                // U[-1, 1]
-    if (t.distribution == "gaussian") m2 = 0.25;          // N(0, 0.5^2)
-    if (t.distribution == "laplace") m2 = 2 * 0.25 * 0.25;  // Laplace(0, b): 2 b^2
-    return t.rank * m2 * m2;
+RunConfig::RunConfig()
+    : experiment(defaultExperimentId()),
+      task(ParamSet::defaults(findExperiment(experiment)->taskFields)),
+      model(ParamSet::defaults(findExperiment(experiment)->modelFields)) {}
+
+const ExperimentInfo& RunConfig::info() const {
+    const ExperimentInfo* i = findExperiment(experiment);
+    return i ? *i : *findExperiment(defaultExperimentId());
 }
 
-QStringList configKeys() {
-    QStringList keys;
-    for (const Field& f : fields()) keys << f.key;
+Result<RunConfig> defaultConfig(const QString& experiment) {
+    RunConfig cfg;
+    if (Status s = chooseExperiment(cfg, QJsonObject{{"experiment", experiment}}, "defaults"); !s) return Error{s.error()};
+    return cfg;
+}
+
+QStringList configKeys(const RunConfig& cfg) {
+    QStringList keys{"experiment"};
+    for (const CommonField& f : commonFields())
+        if (!f.spec.key.contains('.')) keys << f.spec.key;
+    for (const FieldSpec& f : cfg.info().taskFields) keys << "task." + f.key;
+    for (const FieldSpec& f : cfg.info().modelFields) keys << "model." + f.key;
+    for (const CommonField& f : commonFields())
+        if (f.spec.key.contains('.')) keys << f.spec.key;
     return keys;
 }
 
 QJsonObject RunConfig::toJson() const {
-    QJsonObject root;
+    QJsonObject root{{"experiment", experiment}, {"task", task.json()}, {"model", model.json()}};
     QHash<QString, QJsonObject> sections;
-    for (const Field& f : fields()) {
-        const int dot = f.key.indexOf('.');
-        if (dot < 0) {
-            root[f.key] = f.get(*this);
-        } else {
-            sections[f.key.left(dot)][f.key.mid(dot + 1)] = f.get(*this);
-        }
+    for (const CommonField& f : commonFields()) {
+        const int dot = f.spec.key.indexOf('.');
+        if (dot < 0) root[f.spec.key] = f.get(*this);
+        else sections[f.spec.key.left(dot)][f.spec.key.mid(dot + 1)] = f.get(*this);
     }
     for (auto it = sections.begin(); it != sections.end(); ++it) root[it.key()] = it.value();
     return root;
 }
 
-Result<RunConfig> configFromJson(const QJsonObject& obj, const QString& source,
-                                 const RunConfig& base) {
+Status RunConfig::set(const QString& key, const QJsonValue& value) {
+    if (key == "experiment") return chooseExperiment(*this, QJsonObject{{"experiment", value}}, "set");
+    return setAny(*this, key, value, "set");
+}
+
+Result<RunConfig> configFromJson(const QJsonObject& obj, const QString& source, const RunConfig& base) {
     RunConfig cfg = base;
-    const QStringList sections = sectionNames();
+    if (Status s = chooseExperiment(cfg, obj, source); !s) return Error{s.error()};
     for (auto it = obj.begin(); it != obj.end(); ++it) {
         const QString& key = it.key();
-        if (sections.contains(key)) {
+        if (key == "experiment" || key == "versions" || key == "resolved") continue;  // versions: written by Plateau
+        if (key == "task" || key == "model" || key == "optim" || key == "train") {
             if (!it.value().isObject())
-                return Error{source + ": " + key + ": expected an object, got " + shown(it.value())};
+                return Error{source + ": " + key + ": expected an object, got " + shownValue(it.value())};
             const QJsonObject sub = it.value().toObject();
-            for (auto jt = sub.begin(); jt != sub.end(); ++jt) {
-                const Field* f = findField(key + "." + jt.key());
-                if (!f) return Error{source + ": " + key + "." + jt.key() + ": unknown key"};
-                if (Status s = setField(cfg, *f, jt.value(), source); !s) return Error{s.error()};
-            }
-        } else if (key == "versions" || key == "resolved") {
-            continue;  // written by Plateau into a run's config.json; informational only
-        } else {
-            const Field* f = findField(key);
-            if (!f) return Error{source + ": " + key + ": unknown key"};
-            if (Status s = setField(cfg, *f, it.value(), source); !s) return Error{s.error()};
+            for (auto jt = sub.begin(); jt != sub.end(); ++jt)
+                if (Status s = setAny(cfg, key + "." + jt.key(), jt.value(), source); !s) return Error{s.error()};
+        } else if (Status s = setAny(cfg, key, it.value(), source); !s) {
+            return Error{s.error()};
         }
     }
     if (Status s = validateConfig(cfg, source); !s) return Error{s.error()};
@@ -217,21 +196,17 @@ Result<RunConfig> configFromJson(const QJsonObject& obj, const QString& source,
 
 Status validateConfig(const RunConfig& c, const QString& source) {
     const QString p = source + ": ";
-    if (c.model.width % c.model.heads != 0)
-        return Error{p + "model.width: " + QString::number(c.model.width) +
-                     " is not divisible by model.heads = " + QString::number(c.model.heads)};
-    if (c.task.n * c.task.n > c.model.maxPositions)
-        return Error{p + "task.n: n*n = " + QString::number(c.task.n * c.task.n) +
-                     " tokens exceed model.max_positions = " + QString::number(c.model.maxPositions)};
-    if (c.task.rank > c.task.n)
-        return Error{p + "task.rank: " + QString::number(c.task.rank) + " exceeds task.n = " +
-                     QString::number(c.task.n)};
     if (c.optim.warmupSteps > 0 && c.train.steps > 0 && c.optim.warmupSteps > c.train.steps)
         return Error{p + "optim.warmup_steps: " + QString::number(c.optim.warmupSteps) +
                      " exceeds train.steps = " + QString::number(c.train.steps)};
     if (c.optim.schedule == "cosine" && c.train.steps > 0 && c.optim.decayStart >= c.train.steps)
         return Error{p + "optim.decay_start: " + QString::number(c.optim.decayStart) +
                      " is not before train.steps = " + QString::number(c.train.steps) + " (no decay would happen)"};
+    if (c.optim.momentum > 0 && c.optim.name != "sgd")
+        return Error{p + "optim.momentum: only used by optim.name = sgd (got " + c.optim.name + ")"};
+    const ExperimentInfo& info = c.info();
+    if (info.validate)
+        if (Status s = info.validate(c, source); !s) return s;
     return Status::success();
 }
 
@@ -242,14 +217,12 @@ Result<RunConfig> loadConfigFile(const QString& path) {
     QJsonParseError err{};
     const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
     if (err.error != QJsonParseError::NoError)
-        return Error{path + ": invalid JSON at offset " + QString::number(err.offset) + ": " +
-                     err.errorString()};
+        return Error{path + ": invalid JSON at offset " + QString::number(err.offset) + ": " + err.errorString()};
     if (!doc.isObject()) return Error{path + ": expected a JSON object at the top level"};
     const QJsonObject obj = doc.object();
     // A file may start from a preset ("preset": "quick") and override fields.
     RunConfig base;
-    if (obj.contains("preset") && obj.value("preset").isString() &&
-        !obj.value("preset").toString().isEmpty()) {
+    if (obj.contains("preset") && obj.value("preset").isString() && !obj.value("preset").toString().isEmpty()) {
         auto preset = loadPreset(obj.value("preset").toString());
         if (!preset) return Error{path + ": preset: " + preset.error()};
         base = preset.value();
@@ -259,8 +232,7 @@ Result<RunConfig> loadConfigFile(const QString& path) {
 
 QStringList presetNames() {
     QStringList names;
-    for (const QString& f : QDir(":/presets").entryList({"*.json"}, QDir::Files, QDir::Name))
-        names << f.chopped(5);
+    for (const QString& f : QDir(":/presets").entryList({"*.json"}, QDir::Files, QDir::Name)) names << f.chopped(5);
     return names;
 }
 
@@ -284,21 +256,18 @@ Status applyOverride(RunConfig& cfg, const QString& assignment) {
     if (eq <= 0) return Error{"--set " + assignment + ": expected key=value"};
     const QString key = assignment.left(eq).trimmed();
     const QString text = assignment.mid(eq + 1).trimmed();
-    const Field* f = findField(key);
-    if (!f)
-        return Error{"--set " + key + ": unknown key (known: " + configKeys().join(", ") + ")"};
-    QJsonValue value;
-    if (f->kind == Kind::String) {
-        value = text;
-    } else {
-        // Parse the scalar as JSON by wrapping it in an array.
-        QJsonParseError err{};
-        const QJsonDocument doc = QJsonDocument::fromJson(("[" + text + "]").toUtf8(), &err);
-        if (err.error != QJsonParseError::NoError || doc.array().size() != 1)
-            return Error{"--set " + key + ": expected " + kindName(f->kind) + ", got \"" + text + "\""};
-        value = doc.array().at(0);
-    }
-    return setField(cfg, *f, value, "--set");
+    if (key == "experiment")
+        return Error{"--set experiment: choose the experiment with a preset or a config file (its task and model "
+                     "sections differ)"};
+    const FieldSpec* spec = nullptr;
+    if (const CommonField* f = findCommon(key)) spec = &f->spec;
+    else spec = findExperimentField(cfg.info(), key, nullptr, &cfg);
+    if (!spec)
+        return Error{"--set " + key + ": unknown key for experiment " + cfg.experiment + " (known: " +
+                     configKeys(cfg).join(", ") + ")"};
+    auto value = parseFieldText(*spec, text, "--set " + key);
+    if (!value) return Error{value.error()};
+    return setAny(cfg, key, value.value(), "--set");
 }
 
 }  // namespace plateau

@@ -1,8 +1,12 @@
 // RunConfig: every setting of a run, parsed from JSON (a preset or a user file), overridable
 // field by field (`--set model.width=128`), validated with messages that name file and field.
-// Plain data; copy freely between threads.
+// The `experiment` key chooses the experiment (absent = matrix_completion, so every run written
+// before experiments existed reads as before); its `task` and `model` sections are the fields that
+// experiment declares (experiment_info.h); `optim` and `train` are common to all. Plain data; copy
+// freely between threads.
 #pragma once
 
+#include "params.h"
 #include "result.h"
 
 #include <QJsonObject>
@@ -12,35 +16,24 @@
 
 namespace plateau {
 
-struct TaskConfig {
-    QString name = "matrix_completion";
-    int n = 7;                       // matrix side; sequence length T = n*n
-    int rank = 2;                    // r: X = U V^T with U, V (n, r)
-    double pMask = 0.3;              // per-entry mask probability
-    QString distribution = "uniform";  // uniform U[-1,1] | gaussian N(0, 0.5^2) | laplace(0, 0.25)
-    int batchSize = 256;
-    int evalBatchSize = 64;          // fresh batch for the eval loss
-};
-
-struct ModelConfig {
-    int layers = 4;
-    int heads = 8;
-    int width = 768;                 // d_model; head dim = width / heads
-    int ffn = 3072;                  // intermediate size
-    int maxPositions = 512;          // learned absolute position embeddings
-    int vocabSize = 2002;            // fixed by the token scheme: MASK + 2001 values
-    double initStd = 0.02;           // std of the N(0, s) initialisation (HF initializer_range)
-};
+struct ExperimentInfo;
 
 struct OptimConfig {
-    QString name = "adam";           // adam (L2 decay in the gradient) | adamw (decoupled)
+    QString name = "adam";           // adam (L2 decay in the gradient) | adamw (decoupled) | sgd
     double lr = 1e-4;
     double beta1 = 0.9;
     double beta2 = 0.999;
     double eps = 1e-8;
-    double weightDecay = 0.0;        // weight matrices outside attention (embeddings, FFN, readout)
-    double attnWeightDecay = 0.0;    // Q, K, V and attention-output weight matrices
-    bool decayBiasesAndNorms = false;  // if false biases and LayerNorm parameters get no decay
+    double momentum = 0.0;           // sgd: heavy-ball momentum (PyTorch's SGD, no dampening); 0 = plain
+    // Weight decay per parameter role (the experiment gives each parameter its role). -1 = inherit.
+    double weightDecay = 0.0;        // matrices outside attention, unless their role's own field is set
+    double attnWeightDecay = 0.0;    // attention matrices (Q, K, V and the attention output)
+    double mlpWeightDecay = -1;      // MLP matrices; -1 = weight_decay
+    double embeddingWeightDecay = -1;  // token / position embeddings; -1 = weight_decay
+    double readoutWeightDecay = -1;  // the output head; -1 = weight_decay
+    double normWeightDecay = -1;     // biases and norm parameters; -1 = 0, or their group's decay if
+                                     // decay_biases_and_norms
+    bool decayBiasesAndNorms = false;  // see norm_weight_decay
     int warmupSteps = 0;             // linear warm-up from 0 to lr
     QString schedule = "constant";   // constant | cosine (after warm-up, down to minLrRatio*lr)
     double minLrRatio = 0.0;
@@ -54,38 +47,42 @@ struct TrainConfig {
     qint64 seed = 1;                 // initialisation (and, unless dataSeed is set, the data)
     qint64 dataSeed = -1;            // seed of the training/eval/probe data; -1 = the same as seed
     int threads = 0;                 // 0 = all cores (resolved and recorded at run start)
-    int evalEvery = 1;               // eval loss on a fresh batch every k steps (1 = every step)
+    int evalEvery = 1;               // the experiment's evaluation every k steps (1 = every step)
     int checkpointEvery = 1000;      // full checkpoint every k steps (plus the last one)
     int keepCheckpoints = 0;         // keep only the newest k checkpoints; 0 = keep all
     int printEvery = 100;            // CLI progress line every k steps
     int snapshotEvery = 0;           // GUI snapshot every k steps; 0 = about 5 per second
-    int probeSize = 64;              // matrices in the fixed probe batch of the snapshots
+    int probeSize = 64;              // sequences / matrices in the fixed probe batch of the snapshots
     int snapshotSaveEvery = 0;       // snapshot stored in the run (for scrubbing) every k steps; 0 = ~250 per run
 };
 
 struct RunConfig {
+    RunConfig();  // the default experiment (matrix_completion) with its defaults
+    QString experiment;              // the experiment's id (experiment_info.h)
     QString preset;                  // name of the preset it started from ("" if none)
     QString description;
-    TaskConfig task;
-    ModelConfig model;
+    ParamSet task;                   // the experiment's task fields
+    ParamSet model;                  // the experiment's model fields
     OptimConfig optim;
     TrainConfig train;
 
-    int seqLen() const { return task.n * task.n; }
-    int headDim() const { return model.width / model.heads; }
     // The seed the data streams are drawn from (train.data_seed, or train.seed when it is -1).
     qint64 dataSeed() const { return train.dataSeed >= 0 ? train.dataSeed : train.seed; }
+    // The experiment's description (never null for a config that parsed).
+    const ExperimentInfo& info() const;
 
     // Full config as JSON (all fields, nested by section).
     QJsonObject toJson() const;
+    // Sets one field ("section.key") to a JSON value, checked as a config file's would be.
+    Status set(const QString& key, const QJsonValue& value);
 };
 
-// E[X_ij^2] of the task's (unrounded) distribution: the loss of predicting 0 everywhere. The
-// copying plateau sits at p_mask times this.
-double expectedSquare(const TaskConfig& task);
+// The experiment's defaults (its task and model fields) with the common optim/train defaults.
+Result<RunConfig> defaultConfig(const QString& experiment);
 
 // Parses a JSON object over `base`; unknown keys and bad values are errors naming
-// `source` (a file name or "preset X") and the dotted field path.
+// `source` (a file name or "preset X") and the dotted field path. An "experiment" different from
+// base's starts the task and model sections from that experiment's defaults.
 Result<RunConfig> configFromJson(const QJsonObject& obj, const QString& source,
                                  const RunConfig& base = RunConfig{});
 // Reads and parses a JSON config file.
@@ -96,9 +93,9 @@ QStringList presetNames();
 // Applies "section.key=value" (value parsed as JSON if it can be, else as a string). Cross-field
 // checks are left to validateConfig() so several overrides can be applied in any order.
 Status applyOverride(RunConfig& cfg, const QString& assignment);
-// Cross-field checks (width divisible by heads, n*n <= positions, ...).
+// Cross-field checks: the common ones and the experiment's own.
 Status validateConfig(const RunConfig& cfg, const QString& source);
-// Every dotted key a config accepts, in order.
-QStringList configKeys();
+// Every dotted key a config of this experiment accepts, in order.
+QStringList configKeys(const RunConfig& cfg);
 
 }  // namespace plateau

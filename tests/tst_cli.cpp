@@ -2,6 +2,7 @@
 #include "cli_run.h"
 #include "test_main.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QFileInfo>
@@ -19,6 +20,31 @@ private slots:
         QCOMPARE(obj["parameter_count"].toDouble(), 30284545.0);
         QCOMPARE(obj["config"].toObject()["model"].toObject()["width"].toInt(), 768);
         QCOMPARE(obj["sequence_length"].toInt(), 49);
+        QCOMPARE(obj["experiment"].toString(), QString("matrix_completion"));
+        QCOMPARE(obj["config"].toObject()["experiment"].toString(), QString("matrix_completion"));
+    }
+    void experimentsListsTheRegistry() {
+        CliRun r = runCli({"experiments", "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonArray all = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QVERIFY(!all.isEmpty());
+        QJsonObject mc;
+        for (const QJsonValue& v : all)
+            if (v.toObject()["id"].toString() == "matrix_completion") mc = v.toObject();
+        QVERIFY2(!mc.isEmpty(), qPrintable(r.out));
+        QStringList cols, views, presets, task;
+        for (const QJsonValue& c : mc["columns"].toArray()) cols << c.toObject()["key"].toString();
+        for (const QJsonValue& v : mc["views"].toArray()) views << v.toObject()["kind"].toString();
+        for (const QJsonValue& p : mc["presets"].toArray()) presets << p.toString();
+        for (const QJsonValue& f : mc["task"].toArray()) task << f.toObject()["key"].toString();
+        QCOMPARE(cols, (QStringList{"loss", "loss_obs", "loss_mask", "mean_abs_mask_out", "eval_loss"}));
+        QCOMPARE(views, (QStringList{"metrics", "attention", "spectra", "matrices"}));
+        QVERIFY(presets.contains("quick") && presets.contains("paper") && presets.contains("tiny"));
+        QVERIFY(task.contains("p_mask"));
+        QCOMPARE(mc["detector"].toObject()["column"].toString(), QString("loss"));
+        r = runCli({"experiments"});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("matrix_completion") && r.out.contains("task.p_mask = 0.3"));
     }
     void describeWithOverrides() {
         const CliRun r = runCli({"describe", "--preset", "quick", "--set", "model.width=128", "--seed", "9"});

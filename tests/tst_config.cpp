@@ -1,7 +1,9 @@
 // Config parsing and validation: presets, overrides, and errors that name file and field.
 #include "config.h"
+#include "experiment_info.h"
 #include "test_main.h"
 
+#include <QJsonDocument>
 #include <QTemporaryDir>
 
 using namespace plateau;
@@ -23,16 +25,17 @@ private slots:
     void paperPresetIsThePaper() {
         auto c = loadPreset("paper");
         QVERIFY(c.ok());
-        QCOMPARE(c->task.n, 7);
-        QCOMPARE(c->task.rank, 2);
-        QCOMPARE(c->task.pMask, 0.3);
-        QCOMPARE(c->task.batchSize, 256);
-        QCOMPARE(c->task.evalBatchSize, 64);
-        QCOMPARE(c->model.layers, 4);
-        QCOMPARE(c->model.heads, 8);
-        QCOMPARE(c->model.width, 768);
-        QCOMPARE(c->model.ffn, 3072);
-        QCOMPARE(c->model.maxPositions, 512);
+        QCOMPARE(c->experiment, QString("matrix_completion"));  // the preset predates "experiment"
+        QCOMPARE(c->task.i("n"), 7);
+        QCOMPARE(c->task.i("rank"), 2);
+        QCOMPARE(c->task.d("p_mask"), 0.3);
+        QCOMPARE(c->task.i("batch_size"), 256);
+        QCOMPARE(c->task.i("eval_batch_size"), 64);
+        QCOMPARE(c->model.i("layers"), 4);
+        QCOMPARE(c->model.i("heads"), 8);
+        QCOMPARE(c->model.i("width"), 768);
+        QCOMPARE(c->model.i("ffn"), 3072);
+        QCOMPARE(c->model.i("max_positions"), 512);
         QCOMPARE(c->optim.name, QString("adam"));
         QCOMPARE(c->optim.lr, 1e-4);
         QCOMPARE(c->optim.beta2, 0.999);
@@ -47,7 +50,7 @@ private slots:
         QVERIFY(c.ok());
         RunConfig changed = c.value();
         changed.optim.lr = 3e-3;
-        changed.task.distribution = "laplace";
+        QVERIFY(changed.set("task.distribution", "laplace").ok());
         auto back = configFromJson(changed.toJson(), "roundtrip");
         QVERIFY2(back.ok(), qPrintable(back.error()));
         QCOMPARE(back->toJson(), changed.toJson());
@@ -62,10 +65,10 @@ private slots:
         QCOMPARE(c.dataSeed(), c.train.seed);  // -1: the data follow train.seed
         QVERIFY(applyOverride(c, "train.data_seed=5").ok());
         QCOMPARE(c.dataSeed(), qint64(5));
-        QCOMPARE(c.model.initStd, 0.08);
-        QCOMPARE(c.model.width, 128);
+        QCOMPARE(c.model.d("init_std"), 0.08);
+        QCOMPARE(c.model.i("width"), 128);
         QCOMPARE(c.optim.lr, 3e-3);
-        QCOMPARE(c.task.distribution, QString("gaussian"));
+        QCOMPARE(c.task.s("distribution"), QString("gaussian"));
         QVERIFY(c.optim.decayBiasesAndNorms);
     }
     void badOverrides_data() {
@@ -81,6 +84,9 @@ private slots:
         QTest::newRow("vocab fixed") << "model.vocab_size=100" << "model.vocab_size";
         QTest::newRow("zero init std") << "model.init_std=0" << "model.init_std";
         QTest::newRow("data seed below -1") << "train.data_seed=-2" << "train.data_seed";
+        QTest::newRow("unknown optimiser") << "optim.name=lion" << "optim.name";
+        QTest::newRow("role decay below -1") << "optim.mlp_weight_decay=-2" << "optim.mlp_weight_decay";
+        QTest::newRow("experiment by --set") << "experiment=factor_toy" << "experiment";
     }
     void badOverrides() {
         QFETCH(QString, assignment);
@@ -99,12 +105,13 @@ private slots:
         QTest::newRow("positions") << "task.n=9" << "task.n";  // quick has 512 positions; 9*9 fits
         QTest::newRow("rank>n") << "task.rank=6" << "task.rank";
         QTest::newRow("decay never starts") << "optim.schedule=cosine;optim.decay_start=20000" << "optim.decay_start";
+        QTest::newRow("momentum without sgd") << "optim.momentum=0.9" << "optim.momentum";
     }
     void crossFieldChecks() {
         QFETCH(QString, assignment);
         QFETCH(QString, mentions);
         RunConfig c = loadPreset("quick").value();
-        c.model.maxPositions = 64;
+        QVERIFY(c.set("model.max_positions", 64).ok());
         for (const QString& a : assignment.split(';')) QVERIFY(applyOverride(c, a).ok());
         const Status s = validateConfig(c, "x.json");
         QVERIFY(!s.ok());
@@ -121,6 +128,8 @@ private slots:
         QTest::newRow("string for number") << "{\"optim\": {\"lr\": \"1e-3\"}}" << "optim.lr: expected a number";
         QTest::newRow("unknown preset") << "{\"preset\": \"huge\"}" << "unknown preset";
         QTest::newRow("out of range") << "{\"task\": {\"n\": 1}}" << "task.n: must be in";
+        QTest::newRow("unknown experiment") << "{\"experiment\": \"grokking\"}" << "experiment: unknown experiment";
+        QTest::newRow("experiment not a string") << "{\"experiment\": 3}" << "experiment: expected a string";
     }
     void fileErrors() {
         QFETCH(QString, content);
@@ -145,9 +154,28 @@ private slots:
         f.close();
         auto c = loadConfigFile(path);
         QVERIFY2(c.ok(), qPrintable(c.error()));
-        QCOMPARE(c->model.width, 96);
-        QCOMPARE(c->model.heads, 3);
-        QCOMPARE(c->task.n, loadPreset("quick")->task.n);
+        QCOMPARE(c->model.i("width"), 96);
+        QCOMPARE(c->model.i("heads"), 3);
+        QCOMPARE(c->task.i("n"), loadPreset("quick")->task.i("n"));
+    }
+    void versionOneConfigReads() {
+        // A config.json written before experiments existed: no "experiment", task.name set.
+        QFile f(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run/config.json");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        auto c = configFromJson(QJsonDocument::fromJson(f.readAll()).object(), "v1");
+        QVERIFY2(c.ok(), qPrintable(c.ok() ? QString() : c.error()));
+        QCOMPARE(c->experiment, QString("matrix_completion"));
+        QCOMPARE(c->task.i("n"), 4);
+        QCOMPARE(c->model.i("width"), 8);
+        QCOMPARE(c->optim.mlpWeightDecay, -1.0);  // fields added later take their defaults
+    }
+    void keysFollowTheExperiment() {
+        const QStringList keys = configKeys(RunConfig{});
+        QVERIFY(keys.contains("task.p_mask"));
+        QVERIFY(keys.contains("model.width"));
+        QVERIFY(keys.contains("optim.momentum"));
+        QVERIFY(keys.contains("train.probe_size"));
+        QVERIFY(!keys.contains("task.lambdas"));
     }
     void missingFile() {
         auto c = loadConfigFile("/nonexistent/plateau.json");

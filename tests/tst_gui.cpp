@@ -5,10 +5,10 @@
 #include "attention_view.h"
 #include "colormap.h"
 #include "heatmap_widget.h"
-#include "loss_view.h"
 #include "main_window.h"
+#include "matrix_view.h"
+#include "metrics_view.h"
 #include "new_run_dialog.h"
-#include "prediction_view.h"
 #include "redraw_pacer.h"
 #include "run/checkpoint.h"
 #include "run/run_store.h"
@@ -37,8 +37,7 @@ RunConfig tinyRun(qint64 steps) {
     c.train.snapshotEvery = 10;
     c.train.probeSize = 16;
     c.train.checkpointEvery = 0;
-    c.model.layers = 2;
-    c.model.heads = 4;
+    if (!c.set("model.layers", 2) || !c.set("model.heads", 4)) qFatal("tinyRun: bad fields");
     return c;
 }
 qint64 lastStep(const MainWindow& w) {
@@ -79,11 +78,16 @@ private slots:
         QTRY_COMPARE(w.session()->snapshots().back()->step, pausedAt + 1);
         const SnapshotPtr s = w.session()->current();
         QCOMPARE(s->step, pausedAt + 1);
-        const int n = cfg.task.n, T = n * n;
+        const int n = cfg.task.i("n"), T = n * n;
 
-        // Loss view: every metric row drawn, markers follow the detection.
-        QTRY_COMPARE(w.lossView()->pointCount(LossView::Loss), int(w.session()->metrics().size()));
-        QVERIFY(w.lossView()->smoothed(LossView::Loss).back() > 0);
+        // Metrics view: every metric row drawn, markers follow the detection.
+        QVERIFY(w.metricsView());
+        QTRY_COMPARE(w.metricsView()->pointCount("loss"), int(w.session()->metrics().size()));
+        QVERIFY(w.metricsView()->smoothed("loss").back() > 0);
+        QVERIFY(w.metricsView()->columnShown("loss_mask"));
+        QVERIFY(!w.metricsView()->columnShown("mean_abs_mask_out"));  // the experiment hides it by default
+        // Status bar: the experiment's headline columns.
+        QTRY_VERIFY(w.statusText().contains("L_mask"));
 
         // Attention: the grid shows the current snapshot, shared scale, values as in the snapshot.
         AttentionView* att = w.attentionView();
@@ -103,24 +107,26 @@ private slots:
         QCOMPARE(att->selectedLayer(), 0);
         QCOMPARE(att->selectedHead(), 1);
 
-        // Predictions: n x n panels for the chosen probe matrix.
-        PredictionView* pred = w.predictionView();
+        // Predictions: n x n panels (input, prediction, truth, |error|) for the chosen probe matrix.
+        MatrixView* pred = w.matrixView();
+        QCOMPARE(pred->panelCount(), 4);
         pred->setProbeIndex(3);
         QTRY_COMPARE(pred->shownStep(), s->step);
-        QTRY_COMPARE(pred->panel(PredictionView::Truth)->value(1, 2), s->target[std::size_t(3 * T + 1 * n + 2)]);
-        QCOMPARE(pred->panel(PredictionView::Prediction)->rows(), n);
-        QCOMPARE(pred->panel(PredictionView::Prediction)->value(0, 1), s->prediction[std::size_t(3 * T + 1)]);
-        QCOMPARE(pred->panel(PredictionView::Error)->value(2, 2),
-                 std::abs(s->prediction[std::size_t(3 * T + 2 * n + 2)] - s->target[std::size_t(3 * T + 2 * n + 2)]));
+        const float* prediction = s->f32("matrices.prediction");
+        const float* truth = s->f32("matrices.truth");
+        QTRY_COMPARE(pred->panel(2)->value(1, 2), truth[3 * T + 1 * n + 2]);
+        QCOMPARE(pred->panel(1)->rows(), n);
+        QCOMPARE(pred->panel(1)->value(0, 1), prediction[3 * T + 1]);
+        QCOMPARE(pred->panel(3)->value(2, 2), std::abs(prediction[3 * T + 2 * n + 2] - truth[3 * T + 2 * n + 2]));
 
         // Spectra: one curve per head with d_head values; another layer.
         SpectraView* spec = w.spectraView();
         spec->setLayer(1);
         QTRY_COMPARE(spec->shownStep(), s->step);
-        const int dh = cfg.model.width / cfg.model.heads;
-        QCOMPARE(spec->qkPlot()->graphCount(), cfg.model.heads);
+        const int H = cfg.model.i("heads"), dh = cfg.model.i("width") / H;
+        QCOMPARE(spec->qkPlot()->graphCount(), H);
         QCOMPARE(spec->qkPlot()->graph(2)->dataCount(), dh);
-        QVERIFY(std::abs(spec->ovPlot()->graph(2)->data()->at(0)->value - double(s->spectrum(1, 2).ov[0])) < 1e-6);
+        QVERIFY(std::abs(spec->ovPlot()->graph(2)->data()->at(0)->value - double(s->f32("spectra.ov")[(1 * H + 2) * dh])) < 1e-6);
 
         // Draw a mask while paused: the worker re-probes at once with exactly that mask.
         HeatmapWidget* editor = att->maskEditor();
@@ -133,9 +139,10 @@ private slots:
                                      w.session()->current()->probe.customMask == att->drawnMask(), 10000);
         const SnapshotPtr drawn = w.session()->current();
         QCOMPARE(drawn->step, pausedAt + 1);  // still paused: same step, re-probed
+        const std::uint8_t* masked = drawn->array("matrices.masked")->u8.data();
         for (int b = 0; b < drawn->probeCount; ++b)
-            for (int t = 0; t < T; ++t) QCOMPARE(int(drawn->masked[std::size_t(b * T + t)]), (t == 1 || t == 2 * n + 3) ? 1 : 0);
-        QTRY_COMPARE(pred->panel(PredictionView::Input)->marked()[1], std::uint8_t(1));
+            for (int t = 0; t < T; ++t) QCOMPARE(int(masked[b * T + t]), (t == 1 || t == 2 * n + 3) ? 1 : 0);
+        QTRY_COMPARE(pred->panel(0)->marked()[1], std::uint8_t(1));
 
         // Resume: steps move again; then stop leaves a readable run folder.
         w.pauseAction()->trigger();
@@ -222,8 +229,11 @@ private slots:
         QVERIFY(d.errorFor("out").contains("not empty"));
         d.setOutDir(tmp.filePath("fresh"));
         QVERIFY(d.isValid());
-        QCOMPARE(d.config().task.n, 4);
+        QCOMPARE(d.config().task.i("n"), 4);
         QCOMPARE(d.config().preset, QString("tiny"));
+        QCOMPARE(d.experiment(), QString("matrix_completion"));
+        QVERIFY(d.presets().contains("quick") && d.presets().contains("paper"));
+        QVERIFY(d.editedKeys().contains("task.p_mask"));
     }
 
     void heatmapIsPixelExact() {

@@ -1,6 +1,7 @@
 // The BERT encoder: parameter count, HF names, forward pass against PyTorch, attention capture,
 // and gradients against finite differences.
 #include <torch/torch.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include "model/bert_encoder.h"
 #include "test_main.h"
@@ -66,6 +67,22 @@ private slots:
         d.ffn = ffn;
         BertEncoder model(d);
         QCOMPARE(model->parameterCount(), bertParameterCount(d));
+    }
+    void generatorInitIsTheGlobalSeedingOfBefore() {
+        // An experiment's own generator seeded with s gives the weights that torch::manual_seed(s)
+        // followed by construction gave (runs before per-experiment generators must not change).
+        torch::manual_seed(42);
+        BertEncoder a(tinyDims());
+        torch::manual_seed(7);  // another global state: must not matter
+        BertEncoder b(tinyDims());
+        torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(42);
+        b->resetParameters(gen);
+        const auto pa = a->named_parameters(), pb = b->named_parameters();
+        QCOMPARE(pa.size(), pb.size());
+        for (std::size_t i = 0; i < pa.size(); ++i) QVERIFY2(torch::equal(pa[i].value(), pb[i].value()), pa[i].key().c_str());
+        torch::Generator other = at::make_generator<at::CPUGeneratorImpl>(43);
+        b->resetParameters(other);
+        QVERIFY(!torch::equal(a->named_parameters()[0].value(), b->named_parameters()[0].value()));
     }
     void huggingFaceNames() {
         BertEncoder model(tinyDims());

@@ -3,7 +3,8 @@
 #include <torch/torch.h>
 
 #include "config.h"
-#include "analysis/snapshot_builder.h"
+#include "analysis/snapshot_schedule.h"
+#include "mc_test_util.h"
 #include "run/checkpoint.h"
 #include "run/run_reader.h"
 #include "run/run_store.h"
@@ -26,11 +27,11 @@ namespace {
 RunConfig smallConfig(qint64 steps) {
     RunConfig c = loadPreset("tiny").value();
     // Small and fast whatever the tiny preset becomes: 4x4 matrices, width 32, seed 1.
-    c.task.n = 4;
-    c.task.batchSize = 32;
-    c.task.evalBatchSize = 32;
-    c.model.width = 32;
-    c.model.ffn = 128;
+    setField(c, "task.n", 4);
+    setField(c, "task.batch_size", 32);
+    setField(c, "task.eval_batch_size", 32);
+    setField(c, "model.width", 32);
+    setField(c, "model.ffn", 128);
     c.train.steps = steps;
     c.train.evalEvery = 2;
     c.train.checkpointEvery = 10;
@@ -39,10 +40,11 @@ RunConfig smallConfig(qint64 steps) {
     return c;
 }
 bool sameParameters(Trainer& a, Trainer& b) {
-    auto pa = a.model()->named_parameters(), pb = b.model()->named_parameters();
+    const auto& pa = a.parameters();
+    const auto& pb = b.parameters();
     if (pa.size() != pb.size()) return false;
     for (std::size_t i = 0; i < pa.size(); ++i)
-        if (pa[i].key() != pb[i].key() || !torch::equal(pa[i].value(), pb[i].value())) return false;
+        if (pa[i].name != pb[i].name || !torch::equal(pa[i].tensor, pb[i].tensor)) return false;
     return true;
 }
 // A run of `steps` steps with snapshots stored every 10 steps from `probe` probe matrices.
@@ -73,10 +75,7 @@ private slots:
         for (int i = 1; i <= 5; ++i) {
             StepMetrics m;
             m.step = i;
-            m.loss = 1.0 / i;
-            m.lossObs = 0.5 / i;
-            m.lossMask = 2.0 / i;
-            m.evalLoss = i % 2 ? kNoValue : 0.3;
+            m.values = {1.0 / i, 0.5 / i, 2.0 / i, kNoValue, i % 2 ? kNoValue : 0.3};
             m.stepMs = 10;
             rows.push_back(m);
         }
@@ -84,9 +83,15 @@ private slots:
         auto back = store.value()->readMetrics();
         QVERIFY(back.ok());
         QCOMPARE(int(back->size()), 5);
-        QCOMPARE(back->at(2).loss, 1.0 / 3);
-        QVERIFY(std::isnan(back->at(0).evalLoss));
-        QCOMPARE(back->at(1).evalLoss, 0.3);
+        QCOMPARE(lossOf(back->at(2)), 1.0 / 3);
+        QVERIFY(std::isnan(evalLossOf(back->at(0))));
+        QCOMPARE(evalLossOf(back->at(1)), 0.3);
+        // A row with the wrong number of values is refused, naming the step.
+        StepMetrics wrong;
+        wrong.step = 9;
+        wrong.values = {1.0};
+        const Status refused = store.value()->append({wrong});
+        QVERIFY(!refused.ok() && refused.error().contains("step 9"));
         QVERIFY(store.value()->truncateAfter(3).ok());
         QCOMPARE(int(store.value()->readMetrics()->size()), 3);
         // config.json is the full resolved config with versions.
@@ -148,7 +153,7 @@ private slots:
         for (int i = 0; i < 3; ++i) {
             const StepMetrics x = a.step(), y = b.step();
             QCOMPARE(x.step, y.step);
-            QCOMPARE(x.loss, y.loss);
+            QCOMPARE(lossOf(x), lossOf(y));
             QCOMPARE(x.gradNorm, y.gradNorm);
         }
         QVERIFY(sameParameters(a, b));
@@ -164,7 +169,7 @@ private slots:
         const QByteArray full = f.readAll();
         f.close();
         Trainer victim(smallConfig(100));
-        const auto before = victim.model()->named_parameters()[0].value().clone();
+        const auto before = victim.parameters()[0].tensor.clone();
         for (double frac : {0.0, 0.1, 0.5, 0.9, 0.999}) {
             const QString cut = tmp.filePath(QString("cut%1.pt").arg(frac));
             QFile out(cut);
@@ -177,14 +182,14 @@ private slots:
         }
         // A checkpoint of another model shape names the mismatching field.
         RunConfig wide = smallConfig(100);
-        wide.model.width = 64;
+        setField(wide, "model.width", 64);
         Trainer w(wide);
         const QString widePath = tmp.filePath("wide.pt");
         QVERIFY(saveCheckpoint(w, widePath).ok());
         auto r = loadCheckpoint(victim, widePath);
         QVERIFY(!r.ok());
         QVERIFY2(r.error().contains("model.") && r.error().contains("shape"), qPrintable(r.error()));
-        QVERIFY(torch::equal(victim.model()->named_parameters()[0].value(), before));  // untouched
+        QVERIFY(torch::equal(victim.parameters()[0].tensor, before));  // untouched
         QCOMPARE(victim.stepsDone(), qint64(0));
         auto missing = loadCheckpoint(victim, tmp.filePath("none.pt"));
         QVERIFY(!missing.ok() && missing.error().contains("none.pt"));
@@ -217,10 +222,10 @@ private slots:
         QCOMPARE(int(split.size()), 30);
         for (int i = 0; i < 30; ++i) {
             QCOMPARE(split[i].step, straight[i].step);
-            QCOMPARE(split[i].loss, straight[i].loss);
-            QCOMPARE(split[i].lossMask, straight[i].lossMask);
-            QCOMPARE(std::isnan(split[i].evalLoss), std::isnan(straight[i].evalLoss));
-            if (!std::isnan(split[i].evalLoss)) QCOMPARE(split[i].evalLoss, straight[i].evalLoss);
+            QCOMPARE(lossOf(split[i]), lossOf(straight[i]));
+            QCOMPARE(lossMaskOf(split[i]), lossMaskOf(straight[i]));
+            QCOMPARE(std::isnan(evalLossOf(split[i])), std::isnan(evalLossOf(straight[i])));
+            if (!std::isnan(evalLossOf(split[i]))) QCOMPARE(evalLossOf(split[i]), evalLossOf(straight[i]));
         }
         // Extending a finished run (once the first session has let go of it).
         resumed.value().reset();
@@ -287,19 +292,27 @@ private slots:
         QCOMPARE(s.step, qint64(20));
         QVERIFY(s.saved);
         QCOMPARE(s.probeCount, 8);
-        QCOMPARE(int(s.attention.size()), c.model.layers * c.model.heads * s.seqLen() * s.seqLen());
-        QCOMPARE(int(s.spectra.size()), c.model.layers * c.model.heads);
-        QVERIFY(s.completionMse > 0);
-        // Encoding is lossless.
+        const int L = c.model.i("layers"), H = c.model.i("heads"), n = c.task.i("n");
+        QCOMPARE(s.array("attention")->shape, (std::vector<int>{L, H, n * n, n * n}));
+        QCOMPARE(s.array("spectra.qk")->shape, (std::vector<int>{L, H, c.model.i("width") / H}));
+        QVERIFY(s.scalar("completion_mse") > 0);
+        // Encoding is lossless: every array (type, shape, data), scalar, the layout and the header.
         auto back = decodeSnapshot(encodeSnapshot(s), "test");
         QVERIFY(back.ok());
-        QCOMPARE(back->attention, s.attention);
-        QCOMPARE(back->prediction, s.prediction);
-        QCOMPARE(back->masked, s.masked);
-        QCOMPARE(back->spectra[1].qk, s.spectra[1].qk);
-        QCOMPARE(back->spectra[1].ovRank, s.spectra[1].ovRank);
-        QCOMPARE(back->completionMse, s.completionMse);
+        QCOMPARE(back->arrays.size(), s.arrays.size());
+        for (const auto& [name, a] : s.arrays) {
+            const NamedArray* b = back->array(name);
+            QVERIFY2(b, qPrintable(name));
+            QCOMPARE(b->type, a.type);
+            QCOMPARE(b->shape, a.shape);
+            QCOMPARE(b->f32, a.f32);
+            QCOMPARE(b->u8, a.u8);
+            QCOMPARE(b->i32, a.i32);
+        }
+        QCOMPARE(back->scalars, s.scalars);
+        QVERIFY(back->layout == s.layout);
         QCOMPARE(back->timeS, s.timeS);
+        QCOMPARE(back->probeCount, s.probeCount);
         // A resumed run continues from its newest checkpoint (the final one, step 33) and stores
         // the snapshots of its new steps.
         store.value().reset();
@@ -317,22 +330,24 @@ private slots:
         QVERIFY(!decodeSnapshot(QByteArray(), "x").ok());
         QVERIFY(decodeSnapshot(QByteArray("garbage-garbage"), "blob 7").error().contains("blob 7"));
         Snapshot s;
-        s.n = 2;
-        s.layers = 1;
-        s.heads = 1;
         s.probeCount = 1;
-        s.input.assign(4, 0.5f);
-        s.masked.assign(4, 0);
-        s.target.assign(4, 0.5f);
-        s.prediction.assign(4, 0.4f);
-        s.attention.assign(16, 0.25f);
-        s.sameRow.assign(1, 0.1f);
-        s.sameCol.assign(1, 0.2f);
+        s.layout.kind = TokenLayout::Grid;
+        s.layout.n = 2;
+        s.addF32("matrices.input", {1, 2, 2});
+        s.add("matrices.masked", ArrayType::U8, {1, 2, 2});
+        float* att = s.addF32("attention", {1, 1, 4, 4});
+        std::fill(att, att + 16, 0.25f);
+        s.add("spectra.qk_rank", ArrayType::I32, {1, 1});
+        s.scalars["copy_mse"] = 0.5;
         QVERIFY(decodeSnapshot(encodeSnapshot(s), "ok").ok());
-        s.attention.resize(15);  // sizes that disagree with the header
+        s.arrays["attention"].f32.resize(15);  // data that disagrees with its shape
         auto bad = decodeSnapshot(encodeSnapshot(s), "sizes");
         QVERIFY(!bad.ok());
-        QVERIFY(bad.error().contains("do not match"));
+        QVERIFY2(bad.error().contains("attention") && bad.error().contains("does not match"), qPrintable(bad.error()));
+        s.arrays["attention"].f32.resize(16);
+        s.layout.n = 3;  // a layout of 9 tokens for a 4 x 4 attention
+        QVERIFY(decodeSnapshot(encodeSnapshot(s), "layout").error().contains("token layout"));
+        s.layout.n = 2;
         // Cut short: the compressed blob no longer decompresses.
         const QByteArray full = encodeSnapshot(s);
         QVERIFY(!decodeSnapshot(full.left(full.size() / 2), "cut").ok());
@@ -383,8 +398,9 @@ private slots:
             QVERIFY(!r.value()->configOk());
             QCOMPARE(int(r.value()->snapshots().size()), 5);
             QCOMPARE(int(r.value()->metrics().size()), 20);
-            QCOMPARE(r.value()->config().task.n, c.task.n);
-            QCOMPARE(r.value()->config().model.layers, c.model.layers);
+            // The views take their shapes from the snapshots.
+            QCOMPARE(r.value()->snapshots().back()->layout.n, c.task.i("n"));
+            QCOMPARE(r.value()->snapshots().back()->layers(), c.model.i("layers"));
             QCOMPARE(int(r.value()->checkpoints().size()), 1);  // step 10 only
         }
         // A run written by a newer Plateau.
@@ -442,11 +458,11 @@ private slots:
         for (int i = 0; i < 5; ++i) t.step();
         const QString ckpt = tmp.filePath("c.pt"), probe = tmp.filePath("probe.pt");
         QVERIFY(saveCheckpoint(t, ckpt).ok());
-        const Batch b = t.task().sample(8, 3, DataStream::Probe, 0);
+        const Batch b = mcOf(t).task().sample(8, 3, DataStream::Probe, 0);
         torch::NoGradGuard g;
         c10::Dict<std::string, torch::Tensor> d;
         d.insert("tokens", b.tokens);
-        d.insert("output", t.model()->forward(b.tokens).output);
+        d.insert("output", mcOf(t).model()->forward(b.tokens).output);
         const auto bytes = torch::pickle_save(c10::IValue(d));
         QFile pf(probe);
         QVERIFY(pf.open(QIODevice::WriteOnly));

@@ -7,9 +7,9 @@
 #include "export_dialog.h"
 #include "figure_export.h"
 #include "heatmap_widget.h"
-#include "loss_view.h"
 #include "main_window.h"
-#include "prediction_view.h"
+#include "matrix_view.h"
+#include "metrics_view.h"
 #include "run/run_reader.h"
 #include "run/run_store.h"
 #include "runtime_env.h"
@@ -123,9 +123,9 @@ private slots:
         QCOMPARE(currentStep(w), qint64(20));
         QVERIFY(!m->followLive());
         QTRY_COMPARE_WITH_TIMEOUT(w.attentionView()->shownStep(), qint64(20), 2000);
-        QTRY_COMPARE_WITH_TIMEOUT(w.predictionView()->shownStep(), qint64(20), 2000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.matrixView()->shownStep(), qint64(20), 2000);
         QTRY_COMPARE_WITH_TIMEOUT(w.spectraView()->shownStep(), qint64(20), 2000);
-        QTRY_COMPARE_WITH_TIMEOUT(w.lossView()->currentLineX(), 20.0, 2000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.metricsView()->currentLineX(), 20.0, 2000);
         // The views hold the stored values (the snapshot read back from the run folder).
         auto store = RunStore::open(m_run, true);
         QVERIFY(store.ok());
@@ -133,10 +133,10 @@ private slots:
         w.attentionView()->selectHead(1, 2);
         QTRY_COMPARE_WITH_TIMEOUT(w.attentionView()->focusView()->value(3, 4), stored->attn(1, 2, 3, 4), 2000);
         QCOMPARE(w.attentionView()->cell(0, 1)->value(7, 0), stored->attn(0, 1, 7, 0));
-        const int T = stored->seqLen(), n = stored->n;
-        HeatmapWidget* pred = w.predictionView()->panel(PredictionView::Prediction);
+        const int T = stored->seqLen(), n = stored->layout.n;
+        HeatmapWidget* pred = w.matrixView()->panel(1);
         QCOMPARE(pred->rows(), n);
-        for (int k = 0; k < T; ++k) QCOMPARE(pred->value(k / n, k % n), stored->prediction[std::size_t(k)]);
+        for (int k = 0; k < T; ++k) QCOMPARE(pred->value(k / n, k % n), stored->f32("matrices.prediction")[k]);
 
         // Home, →, End; a click on the timeline bar picks the nearest snapshot.
         QTest::keyClick(&w, Qt::Key_Home);
@@ -151,7 +151,7 @@ private slots:
         QCOMPARE(currentStep(w), qint64(40));
         QVERIFY(m->followLive());
         QVERIFY(w.timeline()->followButton()->isChecked());
-        QTRY_VERIFY_WITH_TIMEOUT(std::isnan(w.lossView()->currentLineX()), 2000);
+        QTRY_VERIFY_WITH_TIMEOUT(std::isnan(w.metricsView()->currentLineX()), 2000);
     }
 
     void dropAFolderOnTheWindow() {
@@ -210,7 +210,8 @@ private slots:
         QVERIFY(w.openRun(m_run));
         w.session()->setCurrentIndex(5);  // step 20
         QTemporaryDir out;
-        const QList<ThrottledView*> views{w.lossView(), w.attentionView(), w.predictionView(), w.spectraView()};
+        const QList<ThrottledView*> views = w.views();
+        QCOMPARE(views.size(), 4);
         for (ThrottledView* v : views) {
             for (FigureFormat f : {FigureFormat::Pdf, FigureFormat::Svg, FigureFormat::Png}) {
                 const QString path = out.filePath(v->figureName() + "." + figureSuffix(f));
@@ -251,8 +252,8 @@ private slots:
         QFile att(out.filePath("attention.csv"));
         QVERIFY(att.open(QIODevice::ReadOnly));
         const SnapshotPtr s20 = w.session()->current();
-        const int n = s20->n;
-        const QByteArray want = QString("20,1,2,%1,%2,%3,%4,").arg(3 / n).arg(3 % n).arg(4 / n).arg(4 % n).toUtf8();
+        const int n = s20->layout.n;
+        const QByteArray want = QString("20,1,2,3,4,r%1c%2,r%3c%4,").arg(3 / n).arg(3 % n).arg(4 / n).arg(4 % n).toUtf8();
         bool found = false;
         for (const QByteArray& l : att.readAll().split('\n'))
             if (l.startsWith(want)) {
@@ -260,8 +261,14 @@ private slots:
                 found = true;
             }
         QVERIFY(found);
+        // The metrics CSV: every column of the experiment, then lr and grad norm, then smoothed ones.
+        QFile loss(out.filePath("loss.csv"));
+        QVERIFY(loss.open(QIODevice::ReadOnly));
+        QCOMPARE(loss.readLine().trimmed(),
+                 QByteArray("step,time_s,loss,loss_obs,loss_mask,mean_abs_mask_out,eval_loss,lr,grad_norm,loss_smoothed,"
+                            "loss_obs_smoothed,loss_mask_smoothed,mean_abs_mask_out_smoothed,eval_loss_smoothed"));
         // An unwritable target gives a message naming it.
-        Status bad = w.exportView(w.lossView(), "/proc/plateau-nope/loss.png", {FigureFormat::Png}, false, {});
+        Status bad = w.exportView(w.metricsView(), "/proc/plateau-nope/loss.png", {FigureFormat::Png}, false, {});
         QVERIFY(!bad.ok());
         QVERIFY2(bad.error().contains("/proc/plateau-nope/loss.png"), qPrintable(bad.error()));
     }

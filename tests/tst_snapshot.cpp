@@ -3,10 +3,10 @@
 // model's own forward pass, and the snapshot schedule.
 #include <torch/torch.h>
 
-#include "analysis/snapshot_builder.h"
+#include "analysis/snapshot_schedule.h"
 #include "analysis/spectra.h"
+#include "mc_test_util.h"
 #include "model/bert_encoder.h"
-#include "tasks/matrix_completion_task.h"
 #include "test_main.h"
 
 #include <Eigen/Dense>
@@ -19,11 +19,11 @@ namespace {
 RunConfig smallConfig(int n = 4) {
     auto cfg = loadPreset("tiny");
     RunConfig c = cfg.value();
-    c.task.n = n;
-    c.model.layers = 2;
-    c.model.heads = 4;
-    c.model.width = 32;
-    c.model.ffn = 64;
+    setField(c, "task.n", n);
+    setField(c, "model.layers", 2);
+    setField(c, "model.heads", 4);
+    setField(c, "model.width", 32);
+    setField(c, "model.ffn", 64);
     return c;
 }
 }  // namespace
@@ -100,18 +100,20 @@ private slots:
     }
 
     void builderMatchesTheModel() {
-        const RunConfig cfg = smallConfig();
-        torch::manual_seed(5);
-        BertEncoder model(bertDimsOf(cfg.model));
-        SnapshotBuilder builder(cfg, 8);
-        const auto s = builder.build(*model, 123, 4.5, ProbeSpec{});
-        const int n = cfg.task.n, T = n * n, L = cfg.model.layers, H = cfg.model.heads;
+        RunConfig cfg = smallConfig();
+        cfg.train.probeSize = 8;
+        cfg.train.seed = 5;
+        McExperiment exp(cfg);
+        const auto s = exp.snapshot(123, 4.5, ProbeSpec{}, false);
+        const int n = cfg.task.i("n"), T = n * n, L = cfg.model.i("layers"), H = cfg.model.i("heads");
         QCOMPARE(s->step, qint64(123));
-        QCOMPARE(s->n, n);
+        QCOMPARE(s->timeS, 4.5);
+        QCOMPARE(s->layout.kind, TokenLayout::Grid);
+        QCOMPARE(s->layout.n, n);
         QCOMPARE(s->probeCount, 8);
-        QCOMPARE(int(s->attention.size()), L * H * T * T);
-        QCOMPARE(int(s->prediction.size()), 8 * T);
-        QCOMPARE(int(s->spectra.size()), L * H);
+        QCOMPARE(s->array("attention")->shape, (std::vector<int>{L, H, T, T}));
+        QCOMPARE(s->array("matrices.prediction")->shape, (std::vector<int>{8, n, n}));
+        QCOMPARE(s->array("spectra.qk")->shape, (std::vector<int>{L, H, cfg.model.i("width") / H}));
         // Every attention row is a distribution (mean of distributions).
         for (int l = 0; l < L; ++l)
             for (int h = 0; h < H; ++h)
@@ -121,82 +123,110 @@ private slots:
                     QVERIFY(std::abs(sum - 1.0) < 1e-4);
                 }
         // Same probe batch as the task's probe stream, same outputs as a plain forward pass.
-        MatrixCompletionTask task(cfg.task);
-        const Batch b = task.sample(8, std::uint64_t(cfg.train.seed), DataStream::Probe, 0);
+        const Batch b = exp.task().sample(8, std::uint64_t(cfg.train.seed), DataStream::Probe, 0);
         torch::NoGradGuard ng;
         ForwardOptions fo;
         fo.attentions = true;
-        const ForwardOutput out = model->forward(b.tokens, fo);
+        const ForwardOutput out = exp.model()->forward(b.tokens, fo);
         const torch::Tensor pred = out.output.contiguous();
+        const float* prediction = s->f32("matrices.prediction");
+        const float* truth = s->f32("matrices.truth");
+        const float* input = s->f32("matrices.input");
+        const std::uint8_t* masked = s->array("matrices.masked")->u8.data();
         double maxDiff = 0, comp = 0;
         int nMask = 0;
         for (int i = 0; i < 8 * T; ++i) {
-            maxDiff = std::max(maxDiff, double(std::abs(pred.data_ptr<float>()[i] - s->prediction[std::size_t(i)])));
-            QCOMPARE(bool(s->masked[std::size_t(i)]), b.mask.data_ptr<bool>()[i]);
-            if (s->masked[std::size_t(i)]) {
-                const double d = double(s->prediction[std::size_t(i)]) - double(s->target[std::size_t(i)]);
+            maxDiff = std::max(maxDiff, double(std::abs(pred.data_ptr<float>()[i] - prediction[i])));
+            QCOMPARE(bool(masked[i]), b.mask.data_ptr<bool>()[i]);
+            if (masked[i]) {
+                const double d = double(prediction[i]) - double(truth[i]);
                 comp += d * d;
                 ++nMask;
-                QCOMPARE(s->input[std::size_t(i)], 0.f);
+                QCOMPARE(input[i], 0.f);
             } else {
-                QVERIFY(std::abs(s->input[std::size_t(i)] - s->target[std::size_t(i)]) < 1e-6f);
+                QVERIFY(std::abs(input[i] - truth[i]) < 1e-6f);
             }
         }
         QVERIFY(maxDiff < 1e-6);
-        QVERIFY(std::abs(comp / nMask - s->completionMse) < 1e-9);
+        QVERIFY(std::abs(comp / nMask - s->scalar("completion_mse")) < 1e-9);
         const torch::Tensor mean = out.attentions[1].mean(0);  // (H, T, T)
         QVERIFY(std::abs(mean[2][3][5].item<float>() - s->attn(1, 2, 3, 5)) < 1e-6f);
+        // Row / column scores of the stored maps.
+        float r = 0, c = 0;
+        plateau::rowColumnScores(s->f32("attention") + std::size_t(1 * H + 2) * std::size_t(T * T), n, &r, &c);
+        QCOMPARE(s->f32("attention.same_row")[1 * H + 2], r);
+        QCOMPARE(s->f32("attention.same_col")[1 * H + 2], c);
         // Spectra against torch's SVD of the full D x D products.
-        const int D = cfg.model.width, dh = D / H;
-        const BertLayerRefs& ref = model->layer(1);
+        const int D = cfg.model.i("width"), dh = D / H;
+        const BertLayerRefs& ref = exp.model()->layer(1);
         const torch::Tensor wq = ref.query->weight.detach().slice(0, 2 * dh, 3 * dh);  // (dh, D)
         const torch::Tensor wk = ref.key->weight.detach().slice(0, 2 * dh, 3 * dh);
         const torch::Tensor qk = torch::linalg_svdvals(torch::matmul(wk.t(), wq).to(torch::kFloat64));
         const torch::Tensor wv = ref.value->weight.detach().slice(0, 2 * dh, 3 * dh);
         const torch::Tensor p = ref.attnOut->weight.detach().slice(1, 2 * dh, 3 * dh);  // (D, dh)
         const torch::Tensor ov = torch::linalg_svdvals(torch::matmul(p, wv).to(torch::kFloat64));
-        const HeadSpectrum& hs = s->spectrum(1, 2);
-        QCOMPARE(int(hs.qk.size()), dh);
+        const float* qkS = s->f32("spectra.qk") + std::size_t(1 * H + 2) * std::size_t(dh);
+        const float* ovS = s->f32("spectra.ov") + std::size_t(1 * H + 2) * std::size_t(dh);
         for (int k = 0; k < dh; ++k) {
-            QVERIFY(std::abs(hs.qk[std::size_t(k)] - qk[k].item<double>()) < 1e-4 * qk[0].item<double>());
-            QVERIFY(std::abs(hs.ov[std::size_t(k)] - ov[k].item<double>()) < 1e-4 * ov[0].item<double>());
+            QVERIFY(std::abs(qkS[k] - qk[k].item<double>()) < 1e-4 * qk[0].item<double>());
+            QVERIFY(std::abs(ovS[k] - ov[k].item<double>()) < 1e-4 * ov[0].item<double>());
         }
-        QCOMPARE(hs.qkRank, pseudoRank(hs.qk));
+        QCOMPARE(s->array("spectra.qk_rank")->i32[std::size_t(1 * H + 2)], pseudoRank(std::vector<float>(qkS, qkS + dh)));
     }
 
     void builderUsesFixedMasks() {
-        const RunConfig cfg7 = smallConfig(7);
-        torch::manual_seed(1);
-        BertEncoder model(bertDimsOf(cfg7.model));
-        SnapshotBuilder builder(cfg7, 4);
+        RunConfig cfg7 = smallConfig(7);
+        cfg7.train.probeSize = 4;
+        McExperiment e7(cfg7);
         ProbeSpec row;
         row.source = MaskSource::PaperRow;
-        QVERIFY(builder.validate(row).ok());
-        const auto s = builder.build(*model, 0, 0, row);
+        QVERIFY(e7.validateProbe(row).ok());
+        const auto s = e7.snapshot(0, 0, row, false);
+        QCOMPARE(s->probe.source, MaskSource::PaperRow);
         const auto mask = MatrixCompletionTask::paperRowMask(7);
+        const std::uint8_t* masked = s->array("matrices.masked")->u8.data();
         for (int b = 0; b < 4; ++b)
-            for (int t = 0; t < 49; ++t) QCOMPARE(s->masked[std::size_t(b * 49 + t)], mask[std::size_t(t)]);
+            for (int t = 0; t < 49; ++t) QCOMPARE(masked[b * 49 + t], mask[std::size_t(t)]);
         // Random probe matrices do not change with the mask: same targets.
-        const auto r = builder.build(*model, 0, 0, ProbeSpec{});
-        QCOMPARE(r->target, s->target);
+        const auto r = e7.snapshot(0, 0, ProbeSpec{}, false);
+        QCOMPARE(r->array("matrices.truth")->f32, s->array("matrices.truth")->f32);
 
-        const RunConfig cfg4 = smallConfig(4);
-        SnapshotBuilder small(cfg4, 4);
-        QVERIFY(!small.validate(row).ok());
-        QVERIFY(small.validate(row).error().contains("n >= 7"));
+        RunConfig cfg4 = smallConfig(4);
+        cfg4.train.probeSize = 4;
+        McExperiment small(cfg4);
+        QVERIFY(!small.validateProbe(row).ok());
+        QVERIFY(small.validateProbe(row).error().contains("n >= 7"));
         ProbeSpec bad;
         bad.source = MaskSource::Custom;
         bad.customMask = {1, 0, 1};
-        QVERIFY(small.validate(bad).error().contains("16 cells"));
+        QVERIFY(small.validateProbe(bad).error().contains("16 cells"));
+        // An invalid spec falls back to random masks rather than failing the snapshot.
+        QCOMPARE(small.snapshot(0, 0, bad, false)->probe.source, MaskSource::Random);
         ProbeSpec drawn;
         drawn.source = MaskSource::Custom;
         drawn.customMask.assign(16, 0);
         drawn.customMask[5] = 1;
-        BertEncoder m4(bertDimsOf(cfg4.model));
-        const auto d = small.build(*m4, 0, 0, drawn);
+        const auto d = small.snapshot(0, 0, drawn, false);
         QCOMPARE(d->probe.source, MaskSource::Custom);
+        const std::uint8_t* dm = d->array("matrices.masked")->u8.data();
         for (int b = 0; b < 4; ++b)
-            for (int t = 0; t < 16; ++t) QCOMPARE(int(d->masked[std::size_t(b * 16 + t)]), t == 5 ? 1 : 0);
+            for (int t = 0; t < 16; ++t) QCOMPARE(int(dm[b * 16 + t]), t == 5 ? 1 : 0);
+    }
+    void tokenLayouts() {
+        TokenLayout grid;
+        grid.kind = TokenLayout::Grid;
+        grid.n = 3;
+        QCOMPARE(grid.length(), 9);
+        QCOMPARE(grid.describe(5), QString("(1,2)"));
+        QCOMPARE(grid.boundaries(), (std::vector<int>{3, 6}));
+        TokenLayout seg;
+        seg.kind = TokenLayout::Segments;
+        seg.segments = {{"prompt", 4, 2}, {"SEP", 1, 0}, {"answer", 4, 2}};
+        QCOMPARE(seg.length(), 9);
+        QCOMPARE(seg.describe(1), QString("prompt (0,1)"));
+        QCOMPARE(seg.describe(4), QString("SEP"));
+        QCOMPARE(seg.describe(8), QString("answer (1,1)"));
+        QCOMPARE(seg.boundaries(), (std::vector<int>{4, 5}));
     }
 
     void niceSteps() {

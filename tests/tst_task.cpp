@@ -1,8 +1,8 @@
 // The matrix-completion data: rank, mask rate, rounding, token mapping, determinism.
 #include <torch/torch.h>
 
-#include "tasks/matrix_completion_task.h"
-#include "tasks/tokens.h"
+#include "experiments/matrix_completion/mc_task.h"
+#include "experiments/matrix_completion/mc_tokens.h"
 #include "test_main.h"
 
 #include <Eigen/Dense>
@@ -10,8 +10,8 @@
 using namespace plateau;
 
 namespace {
-TaskConfig taskCfg(int n, int r, double p, const char* dist = "uniform") {
-    TaskConfig c;
+mc::TaskConfig taskCfg(int n, int r, double p, const char* dist = "uniform") {
+    mc::TaskConfig c;
     c.n = n;
     c.rank = r;
     c.pMask = p;

@@ -1,7 +1,7 @@
 #include "attention_view.h"
 
-#include "heatmap_widget.h"
 #include "figure_export.h"
+#include "heatmap_widget.h"
 #include "session_model.h"
 
 #include <QComboBox>
@@ -10,10 +10,8 @@
 #include <QLabel>
 #include <QPixmap>
 #include <QRegularExpression>
-#include <QScrollArea>
 #include <QSplitter>
 #include <QStandardItemModel>
-#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -21,7 +19,8 @@
 
 namespace plateau {
 
-AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledView(300, parent), m_model(model) {
+AttentionView::AttentionView(SessionModel* model, const QString& name, const QJsonObject& params, QWidget* parent)
+    : ThrottledView(300, parent), m_model(model), m_name(name), m_probeMasks(params.value("probe_masks").toBool()) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;
@@ -31,9 +30,13 @@ AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledVi
     m_source->addItem("drawn mask", int(MaskSource::Custom));
     m_source->setToolTip("masks of the probe batch: random (as in training), the paper's fixed row mask "
                          "(rows 3 and 6 masked except (3,1) and (6,5); n >= 7), or the mask drawn on the grid");
-    controls->addWidget(new QLabel("probe masks"));
+    m_sourceLabel = new QLabel("probe masks");
+    controls->addWidget(m_sourceLabel);
     controls->addWidget(m_source);
+    m_sourceLabel->setVisible(m_probeMasks);
+    m_source->setVisible(m_probeMasks);
     m_info = new QLabel;
+    m_info->setWordWrap(true);
     controls->addWidget(m_info, 1);
     layout->addLayout(controls);
 
@@ -67,7 +70,9 @@ AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledVi
     rl->addLayout(focusRow, 1);
     m_hover = new QLabel(" ");
     rl->addWidget(m_hover);
-    auto* maskRow = new QHBoxLayout;
+    m_maskRow = new QWidget;
+    auto* maskRow = new QHBoxLayout(m_maskRow);
+    maskRow->setContentsMargins(0, 0, 0, 0);
     m_maskEditor = new HeatmapWidget;
     m_maskEditor->setMinimumCellSize(6);
     m_maskEditor->setFixedSize(96, 96);
@@ -76,7 +81,8 @@ AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledVi
     auto* maskHelp = new QLabel("mask editor: click cells to mask (×) or unmask them; the probe batch then uses this mask");
     maskHelp->setWordWrap(true);
     maskRow->addWidget(maskHelp, 1);
-    rl->addLayout(maskRow);
+    rl->addWidget(m_maskRow);
+    m_maskRow->setVisible(m_probeMasks);
     split->addWidget(right);
     m_gridHost->setMinimumWidth(300);
     split->setStretchFactor(0, 1);
@@ -86,34 +92,39 @@ AttentionView::AttentionView(SessionModel* model, QWidget* parent) : ThrottledVi
     connect(m_source, &QComboBox::currentIndexChanged, this, [this] { emitMask(); });
     connect(m_maskEditor, &HeatmapWidget::cellClicked, this, &AttentionView::toggleMaskCell);
     connect(m_focus, &HeatmapWidget::cellHovered, this, [this](int q, int k, double v) {
-        if (q < 0 || m_n == 0) {
+        if (q < 0) {
             m_hover->setText(" ");
             return;
         }
-        m_hover->setText(QString("query (%1,%2) -> key (%3,%4): %5")
-                             .arg(q / m_n).arg(q % m_n).arg(k / m_n).arg(k % m_n).arg(v, 0, 'f', 4));
+        m_hover->setText(QString("query %1 -> key %2: %3").arg(m_layout.describe(q), m_layout.describe(k)).arg(v, 0, 'f', 4));
     });
-    connect(model, &SessionModel::runReset, this, &AttentionView::rebuildGrid);
+    connect(model, &SessionModel::runReset, this, [this] {
+        rebuildGrid(0, 0, 0, TokenLayout{});
+        // The drawn mask's grid: the matrix side of the task, known before the first snapshot.
+        const RunConfig& cfg = m_model->config();
+        setMaskSide(m_probeMasks && cfg.task.has("n") ? cfg.task.i("n") : 0);
+        scheduleRedraw();
+    });
     connect(model, &SessionModel::currentChanged, this, [this, model] { currentMoved(model); });
 }
 
 HeatmapWidget* AttentionView::cell(int layer, int head) const {
     const std::size_t i = std::size_t(layer * m_heads + head);
-    return i < m_cells.size() ? m_cells[i] : nullptr;
+    return layer >= 0 && head >= 0 && head < m_heads && i < m_cells.size() ? m_cells[i] : nullptr;
 }
 
-void AttentionView::rebuildGrid() {
+void AttentionView::rebuildGrid(int layers, int heads, int T, const TokenLayout& layout) {
     for (HeatmapWidget* w : m_cells) delete w;
     m_cells.clear();
-    const RunConfig& cfg = m_model->config();
-    m_layers = cfg.model.layers;
-    m_heads = cfg.model.heads;
-    m_n = cfg.task.n;
-    const int T = m_n * m_n;
+    m_layers = layers;
+    m_heads = heads;
+    m_T = T;
+    m_layout = layout;
+    const std::vector<int> dividers = layout.boundaries();
     for (int l = 0; l < m_layers; ++l)
         for (int h = 0; h < m_heads; ++h) {
             auto* w = new HeatmapWidget;
-            w->setBlockSize(m_n);
+            w->setDividers(dividers);
             w->setTitle(QString("L%1 H%2\n").arg(l).arg(h));
             QFont small = w->font();
             small.setPointSizeF(small.pointSizeF() * 0.85);
@@ -126,20 +137,30 @@ void AttentionView::rebuildGrid() {
             w->show();  // added after the window was shown: not shown by the layout
             m_cells.push_back(w);
         }
-    // The row mask is defined for n >= 7 only.
-    if (auto* items = qobject_cast<QStandardItemModel*>(m_source->model()))
-        items->item(1)->setEnabled(m_n >= 7);
-    if (m_n < 7 && maskSource() == MaskSource::PaperRow) m_source->setCurrentIndex(0);
-    m_drawn.assign(std::size_t(m_n * m_n), 0);
-    showDrawnMask();
+    m_focus->setDividers(dividers);
     m_layer = std::min(m_layer, std::max(0, m_layers - 1));
     m_head = std::min(m_head, std::max(0, m_heads - 1));
     m_shownStep = -1;
-    selectHead(m_layer, m_head);
+    for (int i = 0; i < int(m_cells.size()); ++i) m_cells[std::size_t(i)]->setSelected(i == m_layer * m_heads + m_head);
+}
+
+void AttentionView::setMaskSide(int n) {
+    m_n = n;
+    // The row mask is defined for n >= 7 only.
+    if (auto* items = qobject_cast<QStandardItemModel*>(m_source->model())) items->item(1)->setEnabled(m_n >= 7);
+    if (m_n < 7 && maskSource() == MaskSource::PaperRow) m_source->setCurrentIndex(0);
+    m_drawn.assign(std::size_t(m_n * m_n), 0);
+    showDrawnMask();
 }
 
 void AttentionView::selectHead(int layer, int head) {
-    if (layer < 0 || layer >= m_layers || head < 0 || head >= m_heads) return;
+    if (layer < 0 || layer >= m_layers || head < 0 || head >= m_heads) {
+        if (m_layers == 0) {  // before the first snapshot: remembered for when the grid exists
+            m_layer = std::max(0, layer);
+            m_head = std::max(0, head);
+        }
+        return;
+    }
     m_layer = layer;
     m_head = head;
     for (int i = 0; i < int(m_cells.size()); ++i) m_cells[std::size_t(i)]->setSelected(i == layer * m_heads + head);
@@ -169,6 +190,7 @@ void AttentionView::showDrawnMask() {
 }
 
 void AttentionView::emitMask() {
+    if (!m_probeMasks) return;
     ProbeSpec spec;
     spec.source = maskSource();
     if (spec.source == MaskSource::Custom) spec.customMask = m_drawn;
@@ -177,59 +199,81 @@ void AttentionView::emitMask() {
 
 void AttentionView::redraw() {
     const SnapshotPtr s = m_model->current();
-    if (!s || s->layers != m_layers || s->heads != m_heads || s->n != m_n) return;
-    const int T = s->seqLen();
+    const NamedArray* att = s ? s->array("attention") : nullptr;
+    if (!att || att->shape.size() != 4) return;
+    const int L = att->dim(0), H = att->dim(1), T = att->dim(2);
+    if (L != m_layers || H != m_heads || T != m_T || !(s->layout == m_layout)) rebuildGrid(L, H, T, s->layout);
     const std::size_t TT = std::size_t(T) * std::size_t(T);
+    const float* all = att->f32.data();
     // One colour scale for every cell: 0 .. the largest mean attention of the snapshot.
-    m_colorMax = std::max(1e-6, double(*std::max_element(s->attention.begin(), s->attention.end())));
-    for (int l = 0; l < m_layers; ++l)
-        for (int h = 0; h < m_heads; ++h) {
-            const float* a = s->attention.data() + std::size_t(l * m_heads + h) * TT;
+    m_colorMax = std::max(1e-6, double(*std::max_element(att->f32.begin(), att->f32.end())));
+    const float* sameRow = s->f32("attention.same_row");
+    const float* sameCol = s->f32("attention.same_col");
+    const bool scores = sameRow && sameCol && s->layout.kind == TokenLayout::Grid;
+    const int n = s->layout.n;
+    const double uniform = scores ? double(n - 1) / T : 0;
+    for (int l = 0; l < L; ++l)
+        for (int h = 0; h < H; ++h) {
+            const float* a = all + std::size_t(l * H + h) * TT;
             HeatmapWidget* w = cell(l, h);
             w->setData(T, T, std::vector<float>(a, a + TT), ColorMapKind::Sequential, 0, m_colorMax);
-            const std::size_t i = std::size_t(l * m_heads + h);
-            // Compact: "L0H1 r.42 c.08" (same-row / same-column scores); full numbers in the tooltip.
-            auto frac = [](float v) { return QString::number(double(v), 'f', 2).remove(QRegularExpression("^0")); };
-            w->setTitle(QString("L%1 H%2\nr%3 c%4").arg(l).arg(h).arg(frac(s->sameRow[i])).arg(frac(s->sameCol[i])));
-            w->setToolTip(QString("layer %1, head %2: same row %3, same column %4 (uniform %5); click to inspect")
-                              .arg(l).arg(h).arg(s->sameRow[i], 0, 'f', 3).arg(s->sameCol[i], 0, 'f', 3)
-                              .arg(double(m_n - 1) / T, 0, 'f', 3));
+            const std::size_t i = std::size_t(l * H + h);
+            if (scores) {
+                // Compact: "L0H1 r.42 c.08" (same-row / same-column scores); full numbers in the tooltip.
+                auto frac = [](float v) { return QString::number(double(v), 'f', 2).remove(QRegularExpression("^0")); };
+                w->setTitle(QString("L%1 H%2\nr%3 c%4").arg(l).arg(h).arg(frac(sameRow[i])).arg(frac(sameCol[i])));
+                w->setToolTip(QString("layer %1, head %2: same row %3, same column %4 (uniform %5); click to inspect")
+                                  .arg(l).arg(h).arg(sameRow[i], 0, 'f', 3).arg(sameCol[i], 0, 'f', 3).arg(uniform, 0, 'f', 3));
+            } else {
+                w->setTitle(QString("L%1 H%2").arg(l).arg(h));
+            }
         }
-    const float* a = s->attention.data() + std::size_t(m_layer * m_heads + m_head) * TT;
+    const std::size_t sel = std::size_t(m_layer * H + m_head);
+    const float* a = all + sel * TT;
     m_focus->setData(T, T, std::vector<float>(a, a + TT), ColorMapKind::Sequential, 0, m_colorMax);
-    m_focus->setBlockSize(m_n);
-    const std::size_t sel = std::size_t(m_layer * m_heads + m_head);
-    m_focus->setTitle(QString("layer %1, head %2 at step %3: same row %4, same column %5 (uniform %6)")
-                          .arg(m_layer).arg(m_head).arg(s->step).arg(s->sameRow[sel], 0, 'f', 3)
-                          .arg(s->sameCol[sel], 0, 'f', 3).arg(double(m_n - 1) / T, 0, 'f', 3));
-    m_info->setText(QString("step %1 · mean over %2 probe matrices · %3 masks · rows = queries, columns = keys (row-major n×n entries)")
-                        .arg(s->step).arg(s->probeCount).arg(maskSourceName(s->probe.source)));
+    QString title = QString("layer %1, head %2 at step %3").arg(m_layer).arg(m_head).arg(s->step);
+    if (scores)
+        title += QString(": same row %1, same column %2 (uniform %3)")
+                     .arg(sameRow[sel], 0, 'f', 3).arg(sameCol[sel], 0, 'f', 3).arg(uniform, 0, 'f', 3);
+    m_focus->setTitle(title);
+    QString layoutText = "rows = queries, columns = keys";
+    if (s->layout.kind == TokenLayout::Grid) layoutText += " (row-major n×n entries)";
+    if (s->layout.kind == TokenLayout::Segments) {
+        QStringList parts;
+        for (const TokenSegment& seg : s->layout.segments) parts << seg.label;
+        layoutText += " (" + parts.join(" | ") + ")";
+    }
+    m_info->setText(QString("step %1 · mean over %2 probe items%3 · %4")
+                        .arg(s->step).arg(s->probeCount)
+                        .arg(m_probeMasks ? " · " + maskSourceName(s->probe.source) + " masks" : QString())
+                        .arg(layoutText));
     if (m_colorBar->pixmap().isNull())
         m_colorBar->setPixmap(QPixmap::fromImage(colorBarImage(ColorMapKind::Sequential, 12, 256)));
     m_colorLabel->setText(QString::number(m_colorMax, 'f', 3));
     m_shownStep = s->step;
 }
 
-QString AttentionView::figureName() const { return "attention"; }
 QList<QWidget*> AttentionView::figureParts() const { return {m_gridHost, m_focus, m_colorLabel, m_colorBar, m_colorZero}; }
 
 Result<QStringList> AttentionView::exportCsv(const QString& path) const {
     const SnapshotPtr s = m_model->current();
-    if (!s) return Error{path + ": no snapshot to export yet"};
+    const NamedArray* att = s ? s->array("attention") : nullptr;
+    if (!att) return Error{path + ": no snapshot with attention to export yet"};
     QList<QStringList> rows;
-    const int T = s->seqLen(), n = s->n;
-    for (int l = 0; l < s->layers; ++l)
-        for (int h = 0; h < s->heads; ++h) {
-            const QString sr = csvNumber(s->sameRow[std::size_t(l * s->heads + h)]);
-            const QString sc = csvNumber(s->sameCol[std::size_t(l * s->heads + h)]);
+    const int L = att->dim(0), H = att->dim(1), T = att->dim(2);
+    const float* sameRow = s->f32("attention.same_row");
+    const float* sameCol = s->f32("attention.same_col");
+    for (int l = 0; l < L; ++l)
+        for (int h = 0; h < H; ++h) {
+            const std::size_t i = std::size_t(l * H + h);
+            const QString sr = sameRow ? csvNumber(sameRow[i]) : QString(), sc = sameCol ? csvNumber(sameCol[i]) : QString();
             for (int q = 0; q < T; ++q)
                 for (int k = 0; k < T; ++k)
-                    rows << QStringList{QString::number(s->step), QString::number(l), QString::number(h),
-                                        QString::number(q / n), QString::number(q % n), QString::number(k / n),
-                                        QString::number(k % n), csvNumber(s->attn(l, h, q, k)), sr, sc,
-                                        maskSourceName(s->probe.source)};
+                    rows << QStringList{QString::number(s->step), QString::number(l), QString::number(h), QString::number(q),
+                                        QString::number(k), s->layout.label(q), s->layout.label(k),
+                                        csvNumber(s->attn(l, h, q, k)), sr, sc, maskSourceName(s->probe.source)};
         }
-    const QStringList header{"step", "layer", "head", "query_row", "query_col", "key_row", "key_col", "weight",
+    const QStringList header{"step", "layer", "head", "query", "key", "query_token", "key_token", "weight",
                              "head_same_row", "head_same_col", "probe_masks"};
     if (Status st = writeCsv(path, header, rows); !st) return Error{st.error()};
     return QStringList{path};

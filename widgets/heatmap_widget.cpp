@@ -41,7 +41,16 @@ void HeatmapWidget::setSelected(bool selected) {
     m_selected = selected;
     update();
 }
-void HeatmapWidget::setBlockSize(int b) { m_block = b; update(); }
+void HeatmapWidget::setBlockSize(int b) {
+    m_block = b;
+    m_dividers.clear();
+    update();
+}
+void HeatmapWidget::setDividers(std::vector<int> at) {
+    m_dividers = std::move(at);
+    m_block = 0;
+    update();
+}
 void HeatmapWidget::setHoverGuides(bool on) { m_guides = on; update(); }
 void HeatmapWidget::setMinimumCellSize(int px) { m_minCell = std::max(1, px); updateGeometry(); }
 
@@ -97,6 +106,13 @@ void HeatmapWidget::paintEvent(QPaintEvent*) {
         p.setPen(QPen(QColor(255, 255, 255, 90), 1));
         for (int k = m_block; k < m_cols; k += m_block) p.drawLine(QPointF(g.left() + k * cw, g.top()), QPointF(g.left() + k * cw, g.bottom() + 1));
         for (int k = m_block; k < m_rows; k += m_block) p.drawLine(QPointF(g.left(), g.top() + k * ch), QPointF(g.right() + 1, g.top() + k * ch));
+    }
+    if (!m_dividers.empty() && cw >= 1) {
+        p.setPen(QPen(QColor(255, 255, 255, 140), 1));
+        for (int k : m_dividers) {
+            if (k > 0 && k < m_cols) p.drawLine(QPointF(g.left() + k * cw, g.top()), QPointF(g.left() + k * cw, g.bottom() + 1));
+            if (k > 0 && k < m_rows) p.drawLine(QPointF(g.left(), g.top() + k * ch), QPointF(g.right() + 1, g.top() + k * ch));
+        }
     }
     if (!m_marked.empty() && cw >= 4) {
         p.setPen(QPen(QColor(255, 255, 255, 200), std::max(1.0, cw / 12)));

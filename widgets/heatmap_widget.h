@@ -24,6 +24,7 @@ public:
     void setTitle(const QString& title);  // may hold several lines
     void setSelected(bool selected);
     void setBlockSize(int b);          // light dividers every b cells (0 = none)
+    void setDividers(std::vector<int> at);  // light dividers before these rows/columns (replaces blocks)
     void setHoverGuides(bool on);      // highlight the hovered cell's row and column
     void setMinimumCellSize(int px);
 
@@ -60,6 +61,7 @@ private:
     QString m_title;
     bool m_selected = false, m_guides = false;
     int m_block = 0, m_minCell = 2;
+    std::vector<int> m_dividers;
     int m_hoverR = -1, m_hoverC = -1;
 };
 

@@ -6,11 +6,14 @@ namespace plateau {
 
 SessionModel::SessionModel(QObject* parent) : QObject(parent) {}
 
-void SessionModel::reset(const RunConfig& cfg, const QString& runDir, const std::vector<StepMetrics>& earlier) {
+void SessionModel::reset(const RunConfig& cfg, const QString& runDir, const std::vector<StepMetrics>& earlier,
+                         const std::vector<MetricColumn>& columns) {
     m_cfg = cfg;
     m_runDir = runDir;
     m_hasRun = true;
-    m_expectedSquare = plateau::expectedSquare(cfg.task);
+    m_columns = columns.empty() ? cfg.info().columns : columns;
+    m_references = cfg.info().references ? cfg.info().references(cfg) : std::vector<ReferenceLine>{};
+    m_watched = columnIndex(cfg.info().detector.column);
     m_metrics = earlier;
     m_snapshots.clear();
     m_detection = {};
@@ -21,6 +24,17 @@ void SessionModel::reset(const RunConfig& cfg, const QString& runDir, const std:
     emit snapshotsChanged();
     emit currentChanged();
     emit detectionChanged();
+}
+
+int SessionModel::columnIndex(const QString& key) const {
+    for (std::size_t i = 0; i < m_columns.size(); ++i)
+        if (m_columns[i].key == key) return int(i);
+    return -1;
+}
+
+double SessionModel::watchedValue(std::size_t row) const {
+    if (row >= m_metrics.size() || m_watched < 0) return kNoValue;
+    return detectorValue(m_cfg.info().detector, m_metrics[row].value(m_watched));
 }
 
 void SessionModel::appendMetrics(const std::vector<StepMetrics>& rows) {

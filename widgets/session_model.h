@@ -6,6 +6,7 @@
 
 #include "analysis/drop_detector.h"
 #include "config.h"
+#include "experiment_info.h"
 #include "metrics.h"
 #include "snapshot.h"
 
@@ -22,8 +23,10 @@ public:
     // Live snapshots the run does not store are kept for the newest kMaxLive only.
     static constexpr std::size_t kMaxLive = 300;
 
-    // Starts over for a run (config, folder, rows already stored when resuming).
-    void reset(const RunConfig& cfg, const QString& runDir, const std::vector<StepMetrics>& earlier = {});
+    // Starts over for a run (config, folder, the run's metric columns as stored, rows already stored
+    // when resuming). Empty columns: the experiment's own.
+    void reset(const RunConfig& cfg, const QString& runDir, const std::vector<StepMetrics>& earlier = {},
+               const std::vector<MetricColumn>& columns = {});
     void appendMetrics(const std::vector<StepMetrics>& rows);
     // Appends a snapshot; one at the same step as the newest replaces it (a re-probe while paused).
     void appendSnapshot(const SnapshotPtr& s);
@@ -32,8 +35,12 @@ public:
     const RunConfig& config() const { return m_cfg; }
     const QString& runDir() const { return m_runDir; }
     bool hasRun() const { return m_hasRun; }
-    double expectedSquare() const { return m_expectedSquare; }
-    double copyingLevel() const { return m_cfg.task.pMask * m_expectedSquare; }
+    const ExperimentInfo& info() const { return m_cfg.info(); }
+    const std::vector<MetricColumn>& columns() const { return m_columns; }
+    int columnIndex(const QString& key) const;
+    const std::vector<ReferenceLine>& references() const { return m_references; }
+    // The value of row i the detector watches (the detector column, or ceiling - it when rising).
+    double watchedValue(std::size_t row) const;
     const std::vector<StepMetrics>& metrics() const { return m_metrics; }
     const std::vector<SnapshotPtr>& snapshots() const { return m_snapshots; }
     const DropDetection& detection() const { return m_detection; }
@@ -58,7 +65,9 @@ private:
     RunConfig m_cfg;
     QString m_runDir;
     bool m_hasRun = false;
-    double m_expectedSquare = 0;
+    std::vector<MetricColumn> m_columns;
+    std::vector<ReferenceLine> m_references;
+    int m_watched = -1;
     std::vector<StepMetrics> m_metrics;
     std::vector<SnapshotPtr> m_snapshots;
     DropDetection m_detection;

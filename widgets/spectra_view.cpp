@@ -36,7 +36,21 @@ void setupLogPlot(QCustomPlot* p, const QString& title, const QString& xLabel) {
 }
 }  // namespace
 
-SpectraView::SpectraView(SessionModel* model, QWidget* parent) : ThrottledView(500, parent), m_model(model) {
+namespace {
+// Singular values of head (l, h) from an (L, H, k) array, and a pseudo-rank from an (L, H) one.
+std::vector<float> valuesOf(const NamedArray* a, int l, int h) {
+    if (!a || a->shape.size() != 3 || l >= a->dim(0) || h >= a->dim(1)) return {};
+    const std::size_t k = std::size_t(a->dim(2)), at = (std::size_t(l) * std::size_t(a->dim(1)) + std::size_t(h)) * k;
+    return std::vector<float>(a->f32.begin() + std::ptrdiff_t(at), a->f32.begin() + std::ptrdiff_t(at + k));
+}
+int rankOf(const NamedArray* a, int l, int h) {
+    if (!a || a->shape.size() != 2 || l >= a->dim(0) || h >= a->dim(1)) return 0;
+    return int(a->at(std::size_t(l) * std::size_t(a->dim(1)) + std::size_t(h)));
+}
+}  // namespace
+
+SpectraView::SpectraView(SessionModel* model, const QString& name, const QJsonObject&, QWidget* parent)
+    : ThrottledView(500, parent), m_model(model), m_name(name) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* controls = new QHBoxLayout;
@@ -74,23 +88,27 @@ SpectraView::SpectraView(SessionModel* model, QWidget* parent) : ThrottledView(5
         m_shownStep = -1;
         redrawSoon();
     });
-    connect(model, &SessionModel::runReset, this, &SpectraView::rebuild);
+    connect(model, &SessionModel::runReset, this, [this] {
+        rebuild(0, 0);
+        scheduleRedraw();
+    });
     connect(model, &SessionModel::currentChanged, this, [this, model] { currentMoved(model); });
 }
 
 void SpectraView::setLayer(int layer) { m_layer->setCurrentIndex(layer); }
 int SpectraView::layer() const { return std::max(0, m_layer->currentIndex()); }
 
-void SpectraView::rebuild() {
-    const RunConfig& cfg = m_model->config();
+void SpectraView::rebuild(int layers, int heads) {
     const int keep = layer();
+    m_layers = layers;
+    m_heads = heads;
     {
         const QSignalBlocker block(m_layer);
         m_layer->clear();
-        for (int l = 0; l < cfg.model.layers; ++l) m_layer->addItem(QString::number(l));
-        m_layer->setCurrentIndex(std::min(keep, cfg.model.layers - 1));
+        for (int l = 0; l < layers; ++l) m_layer->addItem(QString::number(l));
+        m_layer->setCurrentIndex(std::min(keep, std::max(0, layers - 1)));
     }
-    const int H = cfg.model.heads;
+    const int H = heads;
     for (QCustomPlot* p : {m_qk, m_ov, m_rank}) p->clearGraphs();
     for (int h = 0; h < H; ++h) {
         for (QCustomPlot* p : {m_qk, m_ov}) {
@@ -109,18 +127,20 @@ void SpectraView::rebuild() {
         o->removeFromLegend();
     }
     m_shownStep = -1;
-    scheduleRedraw();
 }
 
 void SpectraView::redraw() {
     const SnapshotPtr s = m_model->current();
-    if (!s || s->heads != m_qk->graphCount()) return;
-    const int l = std::min(layer(), s->layers - 1), H = s->heads;
+    const NamedArray* qkA = s ? s->array("spectra.qk") : nullptr;
+    const NamedArray* ovA = s ? s->array("spectra.ov") : nullptr;
+    if (!qkA || !ovA || qkA->shape.size() != 3) return;
+    if (qkA->dim(0) != m_layers || qkA->dim(1) != m_heads) rebuild(qkA->dim(0), qkA->dim(1));
+    const int l = std::min(layer(), m_layers - 1), H = m_heads;
     double lo = 1e300, hi = 0;
     int dh = 1;
     for (int h = 0; h < H; ++h) {
-        const HeadSpectrum& sp = s->spectrum(l, h);
-        for (auto [plot, values] : {std::pair{m_qk, &sp.qk}, std::pair{m_ov, &sp.ov}}) {
+        const std::vector<float> qk = valuesOf(qkA, l, h), ov = valuesOf(ovA, l, h);
+        for (auto [plot, values] : {std::pair{m_qk, &qk}, std::pair{m_ov, &ov}}) {
             QVector<double> x, y;
             for (std::size_t i = 0; i < values->size(); ++i) {
                 const double v = std::max(1e-12, double((*values)[i]));
@@ -143,10 +163,12 @@ void SpectraView::redraw() {
     for (int h = 0; h < H; ++h) {
         QVector<double> x, q, o;
         for (const SnapshotPtr& t : snaps) {
-            if (t->layers <= l || t->heads != H) continue;
+            const NamedArray* qr = t->array("spectra.qk_rank");
+            const NamedArray* orr = t->array("spectra.ov_rank");
+            if (!qr || !orr || qr->dim(0) <= l || qr->dim(1) != H) continue;
             x.push_back(double(t->step));
-            q.push_back(t->spectrum(l, h).qkRank);
-            o.push_back(t->spectrum(l, h).ovRank + 0.08);  // a hair apart from QK where they agree
+            q.push_back(rankOf(qr, l, h));
+            o.push_back(rankOf(orr, l, h) + 0.08);  // a hair apart from QK where they agree
         }
         m_rank->graph(2 * h)->setData(x, q, true);
         m_rank->graph(2 * h + 1)->setData(x, o, true);
@@ -158,23 +180,23 @@ void SpectraView::redraw() {
     m_rank->replot(QCustomPlot::rpQueuedReplot);
     QStringList ranks;
     for (int h = 0; h < H; ++h)
-        ranks << QString("h%1 %2/%3").arg(h).arg(s->spectrum(l, h).qkRank).arg(s->spectrum(l, h).ovRank);
+        ranks << QString("h%1 %2/%3").arg(h).arg(rankOf(s->array("spectra.qk_rank"), l, h)).arg(rankOf(s->array("spectra.ov_rank"), l, h));
     m_info->setText(QString("step %1 · pseudo-rank QK/OV: %2").arg(s->step).arg(ranks.join(", ")));
     m_shownStep = s->step;
 }
 
 
-QString SpectraView::figureName() const { return "spectra"; }
 QList<QWidget*> SpectraView::figureParts() const { return {m_qk, m_ov, m_rank}; }
 
 Result<QStringList> SpectraView::exportCsv(const QString& path) const {
     const SnapshotPtr s = m_model->current();
-    if (!s) return Error{path + ": no snapshot to export yet"};
+    const NamedArray* qkA = s ? s->array("spectra.qk") : nullptr;
+    if (!qkA || qkA->shape.size() != 3) return Error{path + ": no snapshot with spectra to export yet"};
     QList<QStringList> rows;
-    for (int l = 0; l < s->layers && !s->spectra.empty(); ++l)
-        for (int h = 0; h < s->heads; ++h) {
-            const HeadSpectrum& hs = s->spectrum(l, h);
-            for (const auto& [name, values] : {std::pair<QString, const std::vector<float>*>{"qk", &hs.qk}, {"ov", &hs.ov}})
+    for (int l = 0; l < qkA->dim(0); ++l)
+        for (int h = 0; h < qkA->dim(1); ++h) {
+            const std::vector<float> qk = valuesOf(qkA, l, h), ov = valuesOf(s->array("spectra.ov"), l, h);
+            for (const auto& [name, values] : {std::pair<QString, const std::vector<float>*>{"qk", &qk}, {"ov", &ov}})
                 for (std::size_t i = 0; i < values->size(); ++i)
                     rows << QStringList{QString::number(s->step), QString::number(l), QString::number(h), name,
                                         QString::number(i + 1), csvNumber((*values)[i])};
@@ -182,11 +204,15 @@ Result<QStringList> SpectraView::exportCsv(const QString& path) const {
     if (Status st = writeCsv(path, {"step", "layer", "head", "circuit", "index", "singular_value"}, rows); !st)
         return Error{st.error()};
     QList<QStringList> series;
-    for (const SnapshotPtr& x : m_model->snapshots())
-        for (int l = 0; l < x->layers && !x->spectra.empty(); ++l)
-            for (int h = 0; h < x->heads; ++h)
+    for (const SnapshotPtr& x : m_model->snapshots()) {
+        const NamedArray* qr = x->array("spectra.qk_rank");
+        const NamedArray* orr = x->array("spectra.ov_rank");
+        if (!qr || !orr || qr->shape.size() != 2) continue;
+        for (int l = 0; l < qr->dim(0); ++l)
+            for (int h = 0; h < qr->dim(1); ++h)
                 series << QStringList{QString::number(x->step), QString::number(l), QString::number(h),
-                                      QString::number(x->spectrum(l, h).qkRank), QString::number(x->spectrum(l, h).ovRank)};
+                                      QString::number(rankOf(qr, l, h)), QString::number(rankOf(orr, l, h))};
+    }
     const QString over = siblingPath(path, "ranks_over_time");
     if (Status st = writeCsv(over, {"step", "layer", "head", "qk_pseudo_rank", "ov_pseudo_rank"}, series); !st)
         return Error{st.error()};

@@ -63,9 +63,12 @@ void TimelineBar::rebuildEnvelope() {
     m_hi.assign(std::size_t(w), -std::numeric_limits<float>::infinity());
     const double last = lastStep();
     float lo = std::numeric_limits<float>::infinity(), hi = -lo;
-    for (const StepMetrics& m : m_model->metrics()) {
-        if (!(m.loss > 0)) continue;
-        const float v = float(std::log10(m.loss));
+    const auto& rows = m_model->metrics();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const StepMetrics& m = rows[i];
+        const double watched = m_model->watchedValue(i);  // the detector's series (a loss, or 1 - accuracy)
+        if (!(watched > 0)) continue;
+        const float v = float(std::log10(watched));
         const int c = std::clamp(int(double(m.step) / last * (w - 1)), 0, w - 1);
         m_lo[std::size_t(c)] = std::min(m_lo[std::size_t(c)], v);
         m_hi[std::size_t(c)] = std::max(m_hi[std::size_t(c)], v);

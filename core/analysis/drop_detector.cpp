@@ -161,6 +161,30 @@ DropDetection detectDrops(const std::vector<qint64>& steps, const std::vector<do
     return detectDrops(steps, losses, DetectorParams::forLength(valid));
 }
 
+DetectorSeries detectorSeries(const std::vector<StepMetrics>& rows, const std::vector<MetricColumn>& columns,
+                              const DetectorTarget& target) {
+    int col = -1;
+    for (std::size_t i = 0; i < columns.size(); ++i)
+        if (columns[i].key == target.column) col = int(i);
+    DetectorSeries s;
+    if (col < 0) return s;
+    s.steps.reserve(rows.size());
+    s.values.reserve(rows.size());
+    for (const StepMetrics& m : rows) {
+        const double v = m.value(col);
+        if (!std::isfinite(v)) continue;
+        s.steps.push_back(m.step);
+        s.values.push_back(detectorValue(target, v));
+    }
+    return s;
+}
+
+DropDetection detectOnRows(const std::vector<StepMetrics>& rows, const std::vector<MetricColumn>& columns,
+                           const DetectorTarget& target, qint64 plannedSteps) {
+    const DetectorSeries s = detectorSeries(rows, columns, target);
+    return detectDrops(s.steps, s.values, DetectorParams::forLength(std::size_t(std::max<qint64>(1, plannedSteps))));
+}
+
 QJsonObject DropDetection::toJson() const {
     QJsonArray arr;
     for (const DropEvent& d : drops)

@@ -4,6 +4,9 @@
 // torch; an OnlineDropDetector belongs to one thread.
 #pragma once
 
+#include "experiment_info.h"
+#include "metrics.h"
+
 #include <QJsonObject>
 #include <QtGlobal>
 #include <vector>
@@ -55,6 +58,24 @@ DropDetection detectDrops(const std::vector<qint64>& steps, const std::vector<do
 
 // The log10 rolling median the detector works on (same length as the valid points).
 std::vector<double> smoothedLog10(const std::vector<double>& losses, int window);
+
+// What the detector sees of a metric value: the value of a falling column, ceiling - value of a
+// rising one (an accuracy becomes an error rate), so that both kinds of jump read as drops.
+inline double detectorValue(const DetectorTarget& t, double v) { return t.rising ? t.ceiling - v : v; }
+// And back: a level of the watched series as a value of the column.
+inline double columnValue(const DetectorTarget& t, double level) { return t.rising ? t.ceiling - level : level; }
+
+// The steps and watched values of `rows` for the experiment's detector target (rows missing the
+// column, NaN, are skipped by the detector).
+struct DetectorSeries {
+    std::vector<qint64> steps;
+    std::vector<double> values;
+};
+DetectorSeries detectorSeries(const std::vector<StepMetrics>& rows, const std::vector<MetricColumn>& columns,
+                              const DetectorTarget& target);
+// detectDrops on that series with the window a run of `plannedSteps` gets.
+DropDetection detectOnRows(const std::vector<StepMetrics>& rows, const std::vector<MetricColumn>& columns,
+                           const DetectorTarget& target, qint64 plannedSteps);
 
 // Streaming use: append points as they arrive; result() re-runs the detection at most once per
 // `every` new points (the detection is O(n * window)).

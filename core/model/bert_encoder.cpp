@@ -2,10 +2,9 @@
 // forward pass uses direct references (no string lookups on the hot path).
 #include "model/bert_encoder.h"
 
-#include "config.h"
-
 #include "model/fast_linear.h"
 #include "model/fused_attention.h"
+#include "model/init.h"
 
 #include <cmath>
 
@@ -53,20 +52,34 @@ BertEncoderImpl::BertEncoderImpl(const BertDims& dims) : m_dims(dims) {
     resetParameters();
 }
 
-void BertEncoderImpl::resetParameters() {
+void BertEncoderImpl::resetParameters() { initialise(c10::nullopt); }
+
+void BertEncoderImpl::resetParameters(torch::Generator& gen) {
+    torch::NoGradGuard noGrad;
+    // What the constructors drew, in construction order (the values are overwritten below).
+    auto linearDraws = [&gen](nn::Linear& l) { pytorchLinearInit(l->weight, &l->bias, gen); };
+    m_wordEmb->weight.normal_(0.0, 1.0, gen);
+    m_posEmb->weight.normal_(0.0, 1.0, gen);
+    for (auto& r : m_layers)
+        for (auto* l : {&r.query, &r.key, &r.value, &r.attnOut, &r.intermediate, &r.output}) linearDraws(*l);
+    linearDraws(m_readOut);
+    initialise(gen);
+}
+
+void BertEncoderImpl::initialise(c10::optional<torch::Generator> gen) {
     torch::NoGradGuard noGrad;
     const double s = m_dims.initStd;
-    auto initLinear = [s](nn::Linear& l) {
-        l->weight.normal_(0.0, s);
+    auto initLinear = [s, &gen](nn::Linear& l) {
+        l->weight.normal_(0.0, s, gen);
         l->bias.zero_();
     };
     auto initNorm = [](nn::LayerNorm& n) {
         n->weight.fill_(1.0);
         n->bias.zero_();
     };
-    m_wordEmb->weight.normal_(0.0, s);
+    m_wordEmb->weight.normal_(0.0, s, gen);
     m_wordEmb->weight[0].zero_();  // padding index (MASK): zero row, never updated
-    m_posEmb->weight.normal_(0.0, s);
+    m_posEmb->weight.normal_(0.0, s, gen);
     initNorm(m_embNorm);
     for (auto& r : m_layers) {
         for (auto* l : {&r.query, &r.key, &r.value, &r.attnOut, &r.intermediate, &r.output})
@@ -74,7 +87,7 @@ void BertEncoderImpl::resetParameters() {
         initNorm(r.attnNorm);
         initNorm(r.outNorm);
     }
-    m_readOut->reset_parameters();  // PyTorch default: U(-1/sqrt(d), 1/sqrt(d))
+    pytorchLinearInit(m_readOut->weight, &m_readOut->bias, gen);  // PyTorch's default, as the paper's code
 }
 
 std::int64_t BertEncoderImpl::parameterCount() const {
@@ -83,7 +96,7 @@ std::int64_t BertEncoderImpl::parameterCount() const {
     return n;
 }
 
-BertDims bertDimsOf(const ModelConfig& m) {
+BertDims bertDimsOf(const mc::ModelConfig& m) {
     BertDims d;
     d.vocabSize = m.vocabSize;
     d.maxPositions = m.maxPositions;
@@ -96,10 +109,14 @@ BertDims bertDimsOf(const ModelConfig& m) {
 }
 
 std::int64_t bertParameterCount(const BertDims& d) {
-    const std::int64_t w = d.width, f = d.ffn;
-    const std::int64_t perLayer = 4 * (w * w + w) + 2 * (2 * w) + (w * f + f) + (f * w + w);
-    return std::int64_t(d.vocabSize) * w + std::int64_t(d.maxPositions) * w + 2 * w +
-           d.layers * perLayer + (w + 1);
+    mc::ModelConfig m;
+    m.vocabSize = d.vocabSize;
+    m.maxPositions = d.maxPositions;
+    m.width = d.width;
+    m.heads = d.heads;
+    m.layers = d.layers;
+    m.ffn = d.ffn;
+    return mc::bertParameterCount(m);
 }
 
 torch::Tensor BertEncoderImpl::attention(BertLayerRefs& l, const torch::Tensor& h,

@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "config.h"
+#include "experiments/matrix_completion/mc_config.h"
 
 #include <string>
 #include <vector>
@@ -65,10 +65,16 @@ public:
 
     // HF initialisation: N(0, initStd) weights (HF and the paper: 0.02), zero biases, LN (1, 0),
     // padding row zero; the readout keeps PyTorch's default Linear init. Uses torch's global
-    // generator.
+    // generator (what the constructor does).
     void resetParameters();
+    // The same from `gen`, after first drawing from it what the modules' constructors draw
+    // (Linear's Kaiming-uniform weights and uniform biases, Embedding's N(0, 1)), in construction
+    // order: so a generator seeded with s gives exactly the weights torch::manual_seed(s) followed
+    // by construction and resetParameters() gave (runs before per-experiment generators existed).
+    void resetParameters(torch::Generator& gen);
 
 private:
+    void initialise(c10::optional<torch::Generator> gen);
     torch::Tensor attention(BertLayerRefs& l, const torch::Tensor& h, torch::Tensor* probsOut);
     torch::Tensor linear(torch::nn::Linear& l, const torch::Tensor& x);
 
@@ -82,7 +88,7 @@ private:
 TORCH_MODULE(BertEncoder);
 
 // The model sizes of a run configuration.
-BertDims bertDimsOf(const ModelConfig& m);
+BertDims bertDimsOf(const mc::ModelConfig& m);
 
 // Parameter-count of a configuration without building it.
 std::int64_t bertParameterCount(const BertDims& d);

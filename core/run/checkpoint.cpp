@@ -16,7 +16,9 @@ namespace plateau {
 
 namespace {
 constexpr const char* kFormat = "plateau-checkpoint";
-constexpr std::int64_t kFormatVersion = 1;
+// 1: matrix completion with Adam (before experiments); 2: adds "experiment" and per-optimiser
+// state names (SGD's momentum_buffer). Both read.
+constexpr std::int64_t kFormatVersion = 2;
 
 using Dict = c10::impl::GenericDict;
 Dict makeDict() { return Dict(c10::StringType::get(), c10::AnyType::get()); }
@@ -62,7 +64,8 @@ Result<CheckpointInfo> infoOf(const c10::impl::GenericDict& dict, const QString&
 // name -> tensor from a sub-dict, checked against the expected shapes.
 Result<std::map<std::string, torch::Tensor>> tensorsOf(
     const c10::impl::GenericDict& dict, const std::string& key, const QString& path,
-    const std::map<std::string, std::vector<std::int64_t>>& expected, bool requireAll) {
+    const std::map<std::string, std::vector<std::int64_t>>& expected, bool requireAll,
+    torch::ScalarType dtype = torch::kFloat32) {
     if (!dict.contains(key) || !dict.at(key).isGenericDict())
         return Error{path + ": " + QString::fromStdString(key) + ": missing"};
     std::map<std::string, torch::Tensor> out;
@@ -73,7 +76,8 @@ Result<std::map<std::string, torch::Tensor>> tensorsOf(
         if (it == expected.end()) return Error{field + ": unexpected entry"};
         if (!item.value().isTensor()) return Error{field + ": not a tensor"};
         const torch::Tensor t = item.value().toTensor();
-        if (t.scalar_type() != torch::kFloat32) return Error{field + ": expected float32"};
+        if (t.scalar_type() != dtype)
+            return Error{field + ": expected " + QString::fromStdString(std::string(c10::toString(dtype)))};
         if (t.sizes().vec() != it->second) {
             std::ostringstream got, want;
             got << t.sizes();
@@ -99,25 +103,25 @@ Status saveCheckpoint(Trainer& trainer, const QString& path) {
     root.insert("train_seconds", trainer.trainSeconds());
     root.insert("config", QJsonDocument(trainer.config().toJson())
                               .toJson(QJsonDocument::Compact).toStdString());
-    TensorDict model, expAvg, expAvgSq;
-    for (const auto& item : trainer.model()->named_parameters()) model.insert(item.key(), item.value().detach());
-    for (const AdamParam& p : trainer.optimizer().params()) {
-        if (!p.expAvg.defined()) continue;
-        expAvg.insert(p.name, p.expAvg);
-        expAvgSq.insert(p.name, p.expAvgSq);
-    }
+    root.insert("experiment", trainer.config().experiment.toStdString());
+    TensorDict model;
+    for (const NamedParameter& p : trainer.parameters()) model.insert(p.name, p.tensor.detach());
+    const std::vector<std::string> stateNames = trainer.optimizer().stateNames();
+    std::vector<TensorDict> states(stateNames.size());
+    for (const OptParam& p : trainer.optimizer().params())
+        for (std::size_t k = 0; k < stateNames.size(); ++k)
+            if (p.state[k].defined()) states[k].insert(p.name, p.state[k]);
     Dict optim = makeDict();
     optim.insert("name", trainer.config().optim.name.toStdString());
     optim.insert("step", trainer.optimizer().stepCount());
-    optim.insert("exp_avg", expAvg);
-    optim.insert("exp_avg_sq", expAvgSq);
+    for (std::size_t k = 0; k < stateNames.size(); ++k) optim.insert(stateNames[k], states[k]);
     Dict rng = makeDict();
     rng.insert("data_seed", std::int64_t(trainer.config().dataSeed()));
     rng.insert("data_next_step", std::int64_t(trainer.stepsDone()));
     {
-        auto gen = at::detail::getDefaultCPUGenerator();
+        torch::Generator gen = trainer.experiment().generator();
         std::lock_guard<std::mutex> lock(gen.mutex());
-        rng.insert("torch_cpu_state", gen.get_state());
+        rng.insert("torch_cpu_state", gen.get_state());  // the experiment's own generator
     }
     root.insert("model", model);
     root.insert("optimizer", optim);
@@ -149,10 +153,18 @@ Result<CheckpointInfo> loadCheckpoint(Trainer& trainer, const QString& path) {
     auto info = infoOf(dict, path);
     if (!info) return info;
 
+    const std::string experiment = dict.contains("experiment") && dict.at("experiment").isString()
+                                       ? dict.at("experiment").toStringRef() : std::string("matrix_completion");
+    if (QString::fromStdString(experiment) != trainer.config().experiment)
+        return Error{path + ": experiment: the checkpoint is of " + QString::fromStdString(experiment) + ", the run is " +
+                     trainer.config().experiment};
     std::map<std::string, std::vector<std::int64_t>> shapes;
-    for (const auto& item : trainer.model()->named_parameters())
-        shapes[item.key()] = item.value().sizes().vec();
-    auto model = tensorsOf(dict, "model", path, shapes, true);
+    torch::ScalarType dtype = torch::kFloat32;
+    for (const NamedParameter& p : trainer.parameters()) {
+        shapes[p.name] = p.tensor.sizes().vec();
+        dtype = p.tensor.scalar_type();
+    }
+    auto model = tensorsOf(dict, "model", path, shapes, true, dtype);
     if (!model) return Error{model.error()};
 
     if (!dict.contains("optimizer") || !dict.at("optimizer").isGenericDict())
@@ -160,13 +172,23 @@ Result<CheckpointInfo> loadCheckpoint(Trainer& trainer, const QString& path) {
     const auto optim = dict.at("optimizer").toGenericDict();
     if (!optim.contains("step") || !optim.at("step").isInt() || optim.at("step").toInt() < 0)
         return Error{path + ": optimizer.step: missing or invalid"};
-    auto expAvg = tensorsOf(optim, "exp_avg", path + ": optimizer", shapes, false);
-    if (!expAvg) return Error{expAvg.error()};
-    auto expAvgSq = tensorsOf(optim, "exp_avg_sq", path + ": optimizer", shapes, false);
-    if (!expAvgSq) return Error{expAvgSq.error()};
-    for (const auto& e : expAvg.value())
-        if (!expAvgSq->count(e.first))
-            return Error{path + ": optimizer.exp_avg_sq." + QString::fromStdString(e.first) + ": missing"};
+    const std::string optimName = optim.contains("name") && optim.at("name").isString() ? optim.at("name").toStringRef() : "adam";
+    const std::string wantName = trainer.config().optim.name.toStdString();
+    const bool adamFamily = [](const std::string& n) { return n == "adam" || n == "adamw"; }(optimName);
+    if (optimName != wantName && !(adamFamily && (wantName == "adam" || wantName == "adamw")))
+        return Error{path + ": optimizer.name: the checkpoint's state is " + QString::fromStdString(optimName) +
+                     "'s, the run uses " + trainer.config().optim.name};
+    const std::vector<std::string> stateNames = trainer.optimizer().stateNames();
+    std::vector<std::map<std::string, torch::Tensor>> states;
+    for (const std::string& sn : stateNames) {
+        auto st = tensorsOf(optim, sn, path + ": optimizer", shapes, false, dtype);
+        if (!st) return Error{st.error()};
+        states.push_back(std::move(st.value()));
+    }
+    for (std::size_t k = 1; k < states.size(); ++k)
+        for (const auto& e : states[0])
+            if (!states[k].count(e.first))
+                return Error{path + ": optimizer." + QString::fromStdString(stateNames[k] + "." + e.first) + ": missing"};
 
     torch::Tensor torchState;
     if (dict.contains("rng") && dict.at("rng").isGenericDict()) {
@@ -178,7 +200,7 @@ Result<CheckpointInfo> loadCheckpoint(Trainer& trainer, const QString& path) {
     // Everything validated. The generator first: the only step that can still fail.
     if (torchState.defined()) {
         try {
-            auto gen = at::detail::getDefaultCPUGenerator();
+            torch::Generator gen = trainer.experiment().generator();
             std::lock_guard<std::mutex> lock(gen.mutex());
             gen.set_state(torchState);
         } catch (const std::exception&) {
@@ -186,18 +208,12 @@ Result<CheckpointInfo> loadCheckpoint(Trainer& trainer, const QString& path) {
         }
     }
     torch::NoGradGuard noGrad;
-    for (const auto& item : trainer.model()->named_parameters())
-        item.value().copy_(model->at(item.key()));
-    for (AdamParam& p : trainer.optimizer().params()) {
-        auto it = expAvg->find(p.name);
-        if (it == expAvg->end()) {
-            p.expAvg = torch::Tensor();
-            p.expAvgSq = torch::Tensor();
-        } else {
-            p.expAvg = it->second.clone();
-            p.expAvgSq = expAvgSq->at(p.name).clone();
+    for (const NamedParameter& p : trainer.parameters()) p.tensor.copy_(model->at(p.name));
+    for (OptParam& p : trainer.optimizer().params())
+        for (std::size_t k = 0; k < stateNames.size(); ++k) {
+            auto it = states[k].find(p.name);
+            p.state[k] = it == states[k].end() ? torch::Tensor() : it->second.clone();
         }
-    }
     trainer.optimizer().setStepCount(optim.at("step").toInt());
     trainer.restoreCounters(info->step, info->trainSeconds);
     return info;

@@ -1,5 +1,6 @@
-// Checkpoints: model state dict (HF BertModel names + read_out.*), Adam state, counters and RNG
-// state, pickled in PyTorch's zip format so Python's torch.load reads them. Written atomically
+// Checkpoints: the experiment's model state dict (its own names: HF BertModel + read_out.* for
+// matrix completion, nanoGPT's for decoders), the optimiser's named state, counters and the
+// experiment generator's state, pickled in PyTorch's zip format so Python's torch.load reads them. Written atomically
 // (temporary file + rename). Called on the thread that drives the Trainer.
 #pragma once
 

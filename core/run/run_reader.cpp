@@ -49,13 +49,7 @@ Result<std::unique_ptr<RunReader>> RunReader::open(const QString& dirIn) {
     auto snaps = r->m_store->readSnapshots(&r->m_problems);
     if (snaps) r->m_snapshots = std::move(snaps.value());
     else r->m_problems << snaps.error();
-    if (!r->m_configOk && !r->m_snapshots.empty()) {
-        // Without config.json the views still need the shapes: take them from the snapshots.
-        const Snapshot& s = *r->m_snapshots.front();
-        r->m_cfg.task.n = s.n;
-        r->m_cfg.model.layers = s.layers;
-        r->m_cfg.model.heads = s.heads;
-    }
+    // Without config.json the views still work: they take every shape from the snapshots.
     if (!r->m_configOk && !r->m_metrics.empty()) r->m_cfg.train.steps = r->m_metrics.back().step;
     for (const CheckpointFile& c : r->m_store->checkpoints()) {
         if (checkpointLooksComplete(c.path)) r->m_checkpoints.push_back(c);

@@ -35,6 +35,7 @@ public:
     const QString& dir() const { return m_dir; }
     bool configOk() const { return m_configOk; }
     const RunConfig& config() const { return m_cfg; }
+    const std::vector<MetricColumn>& columns() const { return m_store->columns(); }
     const std::vector<StepMetrics>& metrics() const { return m_metrics; }
     const std::vector<SnapshotPtr>& snapshots() const { return m_snapshots; }
     const std::vector<CheckpointFile>& checkpoints() const { return m_checkpoints; }  // complete ones

@@ -25,7 +25,6 @@
 namespace plateau {
 
 namespace {
-constexpr int kRunFormatVersion = 1;
 
 QVariant opt(double v) { return std::isnan(v) ? QVariant(QMetaType(QMetaType::Double)) : QVariant(v); }
 double val(const QVariant& v) { return v.isNull() ? kNoValue : v.toDouble(); }
@@ -39,11 +38,11 @@ Status writeJsonAtomically(const QString& path, const QJsonObject& obj) {
 }
 }  // namespace
 
-QJsonObject versionInfo() {
+QJsonObject versionInfo(int runFormat) {
     return QJsonObject{{"plateau", PLATEAU_VERSION},
                        {"libtorch", PLATEAU_TORCH_VERSION},
                        {"qt", qVersion()},
-                       {"run_format", kRunFormatVersion}};
+                       {"run_format", runFormat}};
 }
 
 RunStore::~RunStore() {
@@ -62,11 +61,21 @@ QString RunStore::checkpointPath(qint64 step) const {
 
 Status RunStore::writeConfig(const RunConfig& cfg) {
     QJsonObject obj = cfg.toJson();
-    obj["versions"] = versionInfo();
+    obj["versions"] = versionInfo(m_format > 0 ? m_format : kRunFormatVersion);  // a resumed v1 run stays v1
     if (Status s = writeJsonAtomically(configPath(), obj); !s) return s;
     m_cfg = cfg;
     return Status::success();
 }
+
+namespace {
+// Column names go into SQL text: the experiment declares them, but check anyway.
+bool safeKey(const QString& k) {
+    if (k.isEmpty() || k.size() > 64) return false;
+    for (QChar c : k)
+        if (!(c.isLower() || c.isDigit() || c == '_')) return false;
+    return !k.front().isDigit();
+}
+}  // namespace
 
 Result<std::unique_ptr<RunStore>> RunStore::create(const QString& dir, const RunConfig& cfg) {
     QDir d(dir);
@@ -77,6 +86,11 @@ Result<std::unique_ptr<RunStore>> RunStore::create(const QString& dir, const Run
     if (!d.mkpath("checkpoints")) return Error{dir + "/checkpoints: cannot create the folder"};
     std::unique_ptr<RunStore> store(new RunStore);
     store->m_dir = QDir(dir).absolutePath();
+    store->m_columns = cfg.info().columns;
+    store->m_format = kRunFormatVersion;
+    for (const MetricColumn& c : store->m_columns)
+        if (!safeKey(c.key) || commonMetricKeys().contains(c.key))
+            return Error{cfg.experiment + ": metric column \"" + c.key + "\" is not a valid column name"};
     if (Status s = store->writeConfig(cfg); !s) return Error{s.error()};
     if (Status s = store->openDatabase(true); !s) return Error{s.error()};
     return store;
@@ -91,7 +105,8 @@ Status RunStore::readConfig() {
     if (err.error != QJsonParseError::NoError || !doc.isObject())
         return Error{configPath() + ": invalid JSON: " + err.errorString()};
     const QJsonObject obj = doc.object();
-    const int format = obj.value("versions").toObject().value("run_format").toInt(0);
+    const int format = obj.value("versions").toObject().value("run_format").toInt(1);
+    m_format = format;
     if (format > kRunFormatVersion)
         return Error{configPath() + ": versions.run_format " + QString::number(format) +
                      " is newer than this Plateau reads (" + QString::number(kRunFormatVersion) + ")"};
@@ -135,15 +150,71 @@ Status RunStore::openDatabase(bool create) {
         // that was committed.
         if (!q.exec("PRAGMA journal_mode=WAL") || !q.exec("PRAGMA synchronous=NORMAL"))
             return Error{path + ": " + q.lastError().text()};
-        if (!q.exec("CREATE TABLE IF NOT EXISTS metrics (step INTEGER PRIMARY KEY, time_s REAL, "
-                    "loss REAL, loss_obs REAL, loss_mask REAL, mean_abs_mask_out REAL, "
-                    "eval_loss REAL, lr REAL, grad_norm REAL, step_ms REAL)"))
-            return Error{path + ": cannot create the metrics table: " + q.lastError().text()};
+        if (create && !hasTable("metrics")) {
+            // Run format 2: the common columns, then the experiment's, described in `columns`.
+            QString sql = "CREATE TABLE metrics (step INTEGER PRIMARY KEY, time_s REAL, lr REAL, grad_norm REAL, "
+                          "step_ms REAL";
+            for (const MetricColumn& c : m_columns) sql += ", " + c.key + " REAL";
+            if (!q.exec(sql + ")")) return Error{path + ": cannot create the metrics table: " + q.lastError().text()};
+            if (!q.exec("CREATE TABLE columns (position INTEGER PRIMARY KEY, key TEXT, label TEXT, unit TEXT, "
+                        "log_axis INTEGER, better TEXT, shown INTEGER)"))
+                return Error{path + ": cannot create the columns table: " + q.lastError().text()};
+            for (std::size_t i = 0; i < m_columns.size(); ++i) {
+                const MetricColumn& c = m_columns[i];
+                q.prepare("INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?)");
+                for (const QVariant& v : {QVariant(qint64(i)), QVariant(c.key), QVariant(c.label), QVariant(c.unit),
+                                          QVariant(int(c.logAxis)), QVariant(betterName(c.better)), QVariant(int(c.shown))})
+                    q.addBindValue(v);
+                if (!q.exec()) return Error{path + ": cannot write the columns table: " + q.lastError().text()};
+            }
+        }
         if (!q.exec("CREATE TABLE IF NOT EXISTS snapshots (step INTEGER PRIMARY KEY, time_s REAL, data BLOB)"))
             return Error{path + ": cannot create the snapshots table: " + q.lastError().text()};
     }
     if (!q.exec("SELECT count(*) FROM metrics"))
         return Error{path + ": not a readable metrics database: " + q.lastError().text()};
+    return readColumns();
+}
+
+bool RunStore::hasTable(const QString& name) const {
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    q.addBindValue(name);
+    return q.exec() && q.next();
+}
+
+// Format 2 describes its columns; a version-1 run is matrix completion with its five fixed ones
+// (the same keys, so the same SELECT reads both).
+Status RunStore::readColumns() {
+    if (!hasTable("columns")) {
+        const ExperimentInfo* mc = findExperiment("matrix_completion");
+        if (m_cfg.experiment != mc->id)
+            return Error{metricsPath() + ": has no columns table, which every " + m_cfg.experiment + " run has"};
+        m_columns = mc->columns;
+        if (m_format == 0) m_format = 1;
+        return Status::success();
+    }
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    if (!q.exec("SELECT key, label, unit, log_axis, better, shown FROM columns ORDER BY position"))
+        return Error{metricsPath() + ": columns table: " + q.lastError().text()};
+    std::vector<MetricColumn> cols;
+    while (q.next()) {
+        MetricColumn c;
+        c.key = q.value(0).toString();
+        c.label = q.value(1).toString();
+        c.unit = q.value(2).toString();
+        c.logAxis = q.value(3).toInt() != 0;
+        c.better = betterFromName(q.value(4).toString());
+        c.shown = q.value(5).toInt() != 0;
+        if (!safeKey(c.key) || commonMetricKeys().contains(c.key))
+            return Error{metricsPath() + ": columns table: \"" + c.key + "\" is not a valid column name"};
+        // Help texts are not stored: take them from the experiment where it has the column.
+        const ExperimentInfo& info = m_cfg.info();
+        if (info.id == m_cfg.experiment)
+            if (int i = info.columnIndex(c.key); i >= 0) c.help = info.columns[std::size_t(i)].help;
+        cols.push_back(c);
+    }
+    m_columns = std::move(cols);
     return Status::success();
 }
 
@@ -152,12 +223,21 @@ Status RunStore::append(const std::vector<StepMetrics>& rows) {
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
     if (!db.transaction()) return Error{metricsPath() + ": " + db.lastError().text()};
     QSqlQuery q(db);
-    q.prepare("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    QString names = "step, time_s, lr, grad_norm, step_ms", marks = "?, ?, ?, ?, ?";
+    for (const MetricColumn& c : m_columns) {
+        names += ", " + c.key;
+        marks += ", ?";
+    }
+    q.prepare("INSERT OR REPLACE INTO metrics (" + names + ") VALUES (" + marks + ")");
     for (const StepMetrics& m : rows) {
+        if (m.values.size() != m_columns.size()) {
+            db.rollback();
+            return Error{metricsPath() + ": step " + QString::number(m.step) + " has " + QString::number(m.values.size()) +
+                         " metric values for " + QString::number(m_columns.size()) + " columns"};
+        }
         q.addBindValue(m.step);
-        for (double v : {m.timeS, m.loss, m.lossObs, m.lossMask, m.meanAbsMaskOut, m.evalLoss,
-                         m.lr, m.gradNorm, m.stepMs})
-            q.addBindValue(opt(v));
+        for (double v : {m.timeS, m.lr, m.gradNorm, m.stepMs}) q.addBindValue(opt(v));
+        for (double v : m.values) q.addBindValue(opt(v));
         if (!q.exec()) {
             const QString e = q.lastError().text();
             db.rollback();
@@ -171,25 +251,24 @@ Status RunStore::append(const std::vector<StepMetrics>& rows) {
 Result<std::vector<StepMetrics>> RunStore::readMetrics(qint64 afterStep) const {
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);
-    q.prepare("SELECT step, time_s, loss, loss_obs, loss_mask, mean_abs_mask_out, eval_loss, lr, "
-              "grad_norm, step_ms FROM metrics WHERE step > ? ORDER BY step");
+    QString names = "step, time_s, lr, grad_norm, step_ms";
+    for (const MetricColumn& c : m_columns) names += ", " + c.key;
+    q.prepare("SELECT " + names + " FROM metrics WHERE step > ? ORDER BY step");
     q.addBindValue(afterStep);
     if (!q.exec())
         return Error{metricsPath() + ": " + q.lastError().text()};
     std::vector<StepMetrics> out;
+    const int nc = int(m_columns.size());
     while (q.next()) {
         StepMetrics m;
         m.step = q.value(0).toLongLong();
         m.timeS = val(q.value(1));
-        m.loss = val(q.value(2));
-        m.lossObs = val(q.value(3));
-        m.lossMask = val(q.value(4));
-        m.meanAbsMaskOut = val(q.value(5));
-        m.evalLoss = val(q.value(6));
-        m.lr = val(q.value(7));
-        m.gradNorm = val(q.value(8));
-        m.stepMs = val(q.value(9));
-        out.push_back(m);
+        m.lr = val(q.value(2));
+        m.gradNorm = val(q.value(3));
+        m.stepMs = val(q.value(4));
+        m.values.resize(std::size_t(nc));
+        for (int i = 0; i < nc; ++i) m.values[std::size_t(i)] = val(q.value(5 + i));
+        out.push_back(std::move(m));
     }
     return out;
 }
@@ -205,10 +284,7 @@ Status RunStore::truncateAfter(qint64 last) {
     return Status::success();
 }
 
-bool RunStore::hasSnapshotTable() const {
-    QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    return q.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'") && q.next();
-}
+bool RunStore::hasSnapshotTable() const { return hasTable("snapshots"); }
 
 Status RunStore::appendSnapshot(const Snapshot& s) {
     QSqlQuery q(QSqlDatabase::database(m_connection, false));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config.h"
+#include "experiment_info.h"
 #include "metrics.h"
 #include "result.h"
 #include "snapshot.h"
@@ -38,6 +39,9 @@ public:
 
     const QString& dir() const { return m_dir; }
     const RunConfig& config() const { return m_cfg; }
+    // The experiment's metric columns as this run stores them (StepMetrics::values order).
+    const std::vector<MetricColumn>& columns() const { return m_columns; }
+    int formatVersion() const { return m_format; }
     QString configPath() const;
     QString metricsPath() const;
     QString checkpointDir() const;
@@ -67,14 +71,20 @@ private:
     Status openDatabase(bool create);
     Status readConfig();
     bool hasSnapshotTable() const;
+    bool hasTable(const QString& name) const;
+    Status readColumns();
 
     QString m_dir;
     QString m_connection;
     RunConfig m_cfg;
     bool m_readOnly = false;
+    std::vector<MetricColumn> m_columns;
+    int m_format = 0;
 };
 
-// The versions recorded in config.json (Plateau, LibTorch, Qt, config format).
-QJsonObject versionInfo();
+constexpr int kRunFormatVersion = 2;
+
+// The versions recorded in config.json (Plateau, LibTorch, Qt, run format).
+QJsonObject versionInfo(int runFormat = 2);
 
 }  // namespace plateau

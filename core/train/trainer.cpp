@@ -2,34 +2,43 @@
 
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 
 namespace plateau {
 
-namespace {
-bool endsWith(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+double weightDecayFor(const NamedParameter& p, const OptimConfig& o) {
+    auto inherit = [&](double own) { return own >= 0 ? own : o.weightDecay; };
+    double group = o.weightDecay;
+    switch (p.role) {
+    case ParamRole::Attention: group = o.attnWeightDecay; break;
+    case ParamRole::Mlp: group = inherit(o.mlpWeightDecay); break;
+    case ParamRole::Embedding: group = inherit(o.embeddingWeightDecay); break;
+    case ParamRole::Readout: group = inherit(o.readoutWeightDecay); break;
+    case ParamRole::Norm:
+    case ParamRole::Other: group = o.weightDecay; break;
+    }
+    if (!p.biasOrNorm) return group;
+    if (o.normWeightDecay >= 0) return o.normWeightDecay;
+    return o.decayBiasesAndNorms ? group : 0.0;
 }
-}  // namespace
 
-double weightDecayFor(const std::string& name, const OptimConfig& cfg) {
-    const bool isNormOrBias = endsWith(name, ".bias") || name.find("LayerNorm") != std::string::npos;
-    if (isNormOrBias && !cfg.decayBiasesAndNorms) return 0.0;
-    const bool isAttention = name.find(".attention.self.") != std::string::npos ||
-                             name.find(".attention.output.dense.") != std::string::npos;
-    return isAttention ? cfg.attnWeightDecay : cfg.weightDecay;
+std::unique_ptr<Optimizer> makeOptimizer(const OptimConfig& o) {
+    if (o.name == "sgd") return std::make_unique<Sgd>(o.momentum);
+    return std::make_unique<Adam>(o.beta1, o.beta2, o.eps, o.name == "adamw");
 }
 
-Trainer::Trainer(const RunConfig& cfg)
-    : m_cfg(cfg),
-      m_task(cfg.task),
-      m_opt(cfg.optim.beta1, cfg.optim.beta2, cfg.optim.eps, cfg.optim.name == "adamw") {
-    torch::manual_seed(std::uint64_t(cfg.train.seed));
-    m_model = BertEncoder(bertDimsOf(cfg.model));
-    for (const auto& item : m_model->named_parameters()) {
-        m_opt.add(item.key(), item.value(), weightDecayFor(item.key(), cfg.optim));
-        m_params.push_back(item.value());
+Trainer::Trainer(const RunConfig& cfg) : m_cfg(cfg), m_opt(makeOptimizer(cfg.optim)) {
+    auto e = makeExperiment(cfg);
+    if (!e) throw std::runtime_error(e.error().toStdString());
+    m_experiment = std::move(e.value());
+    m_named = m_experiment->parameters();
+    for (const NamedParameter& p : m_named) {
+        m_opt->add(p.name, p.tensor, weightDecayFor(p, cfg.optim));
+        m_params.push_back(p.tensor);
     }
 }
+
+Trainer::~Trainer() = default;
 
 void Trainer::restoreCounters(qint64 stepsDone, double trainSeconds) {
     m_stepsDone = stepsDone;
@@ -50,30 +59,19 @@ double Trainer::learningRate(qint64 s) const {
 
 StepMetrics Trainer::step() {
     const auto t0 = std::chrono::steady_clock::now();
-    const auto seed = std::uint64_t(m_cfg.dataSeed());
-    const Batch batch = m_task.sample(m_cfg.task.batchSize, seed, DataStream::Train,
-                                      std::uint64_t(m_stepsDone));
     for (auto& p : m_params) p.mutable_grad().reset();  // set_to_none: no memset
-    const torch::Tensor out = m_model->forward(batch.tokens).output;  // (B, T)
-    torch::mse_loss(out, batch.target).backward();
+    StepOutput out = m_experiment->trainStep(m_stepsDone);
+    out.loss.backward();
 
     StepMetrics m;
     m.step = m_stepsDone + 1;
     m.gradNorm = clipGradNorm(m_params, m_cfg.optim.gradClip);
     m.lr = learningRate(m.step);
-    m_opt.step(m.lr);
-    const LossParts parts = lossParts(out, batch);
-    m.loss = parts.loss;
-    m.lossObs = parts.lossObs;
-    m.lossMask = parts.lossMask;
-    m.meanAbsMaskOut = parts.meanAbsMaskOut;
-
-    if (m_cfg.train.evalEvery > 0 && m.step % m_cfg.train.evalEvery == 0) {
-        torch::NoGradGuard noGrad;
-        const Batch eval = m_task.sample(m_cfg.task.evalBatchSize, seed, DataStream::Eval,
-                                         std::uint64_t(m_stepsDone));
-        m.evalLoss = lossParts(m_model->forward(eval.tokens).output, eval).loss;
-    }
+    m_opt->step(m.lr);
+    m.values = std::move(out.values);
+    if (m.values.size() != m_experiment->info().columns.size())
+        throw std::logic_error("experiment " + m_cfg.experiment.toStdString() + " returned the wrong number of metric values");
+    if (m_cfg.train.evalEvery > 0 && m.step % m_cfg.train.evalEvery == 0) m_experiment->evaluate(m_stepsDone, m.values);
     ++m_stepsDone;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     m_trainSeconds += secs;

@@ -1,22 +1,28 @@
-// Trainer: owns the model, the optimiser and the data streams of one run and advances it one
-// step at a time. Not thread-safe: one thread (the CLI's main thread or the GUI's worker) drives
-// it; other threads talk to the loop through TrainControl.
+// Trainer: the generic step loop of one run: the experiment (model, data, loss, metrics), the
+// optimiser over the experiment's parameters with per-role weight decay, the learning-rate
+// schedule and the counters. One step: zero grads -> experiment.trainStep -> backward -> clip ->
+// optimiser step -> experiment.evaluate when due. Not thread-safe: one thread (the CLI's main
+// thread or the GUI's worker) drives it; other threads talk to the loop through TrainControl.
 #pragma once
 
 #include <torch/torch.h>
 
 #include "config.h"
+#include "experiment.h"
 #include "metrics.h"
-#include "model/bert_encoder.h"
-#include "tasks/matrix_completion_task.h"
-#include "train/adam.h"
+#include "train/optimizer.h"
+
+#include <memory>
 
 namespace plateau {
 
 class Trainer {
 public:
-    // Builds and initialises the model from cfg.train.seed (torch's global generator).
+    // Builds the experiment (its model initialised from train.seed with its own generator) and
+    // the optimiser. Throws std::runtime_error with a message naming the field if the experiment
+    // cannot be built (TrainingSession turns it into an error).
     explicit Trainer(const RunConfig& cfg);
+    ~Trainer();
 
     // One optimiser update on a fresh batch; returns its metrics (step = steps done after it).
     StepMetrics step();
@@ -27,24 +33,27 @@ public:
     qint64 stepsDone() const { return m_stepsDone; }
     double trainSeconds() const { return m_trainSeconds; }
     const RunConfig& config() const { return m_cfg; }
-    BertEncoder& model() { return m_model; }
-    const MatrixCompletionTask& task() const { return m_task; }
-    Adam& optimizer() { return m_opt; }
+    Experiment& experiment() { return *m_experiment; }
+    Optimizer& optimizer() { return *m_opt; }
+    // The experiment's parameters in the optimiser's (and the checkpoint's) order.
+    const std::vector<NamedParameter>& parameters() const { return m_named; }
 
     // Restores the counters after loading a checkpoint (see run/checkpoint.h).
     void restoreCounters(qint64 stepsDone, double trainSeconds);
 
 private:
     RunConfig m_cfg;
-    MatrixCompletionTask m_task;
-    BertEncoder m_model{nullptr};
-    Adam m_opt;
+    std::unique_ptr<Experiment> m_experiment;
+    std::unique_ptr<Optimizer> m_opt;
+    std::vector<NamedParameter> m_named;
     std::vector<torch::Tensor> m_params;
     qint64 m_stepsDone = 0;
     double m_trainSeconds = 0.0;
 };
 
-// Weight decay a parameter gets under cfg (attention matrices, other matrices, biases/norms).
-double weightDecayFor(const std::string& name, const OptimConfig& cfg);
+// Weight decay a parameter gets under cfg, by its role (optim.*_weight_decay).
+double weightDecayFor(const NamedParameter& p, const OptimConfig& cfg);
+// The optimiser optim.name names (adam, adamw, sgd).
+std::unique_ptr<Optimizer> makeOptimizer(const OptimConfig& cfg);
 
 }  // namespace plateau

@@ -2,7 +2,7 @@
 
 #include "train/training_session.h"
 
-#include "analysis/snapshot_builder.h"
+#include "analysis/snapshot_schedule.h"
 #include "run/checkpoint.h"
 #include "run/run_reader.h"
 #include "run/run_store.h"
@@ -102,7 +102,11 @@ Result<std::unique_ptr<TrainingSession>> TrainingSession::create(const RunConfig
     std::unique_ptr<TrainingSession> session(new TrainingSession);
     if (Status s = session->lockRun(store.value()->dir()); !s) return Error{s.error()};
     session->m_store = std::move(store.value());
-    session->m_trainer = std::make_unique<Trainer>(cfg);
+    try {
+        session->m_trainer = std::make_unique<Trainer>(cfg);
+    } catch (const std::exception& e) {
+        return Error{QString::fromStdString(e.what()).section('\n', 0, 0)};
+    }
     return session;
 }
 
@@ -117,7 +121,11 @@ Result<std::unique_ptr<TrainingSession>> TrainingSession::resume(const QString& 
     if (cfg.train.threads == 0) cfg.train.threads = coreCount();
     std::unique_ptr<TrainingSession> session(new TrainingSession);
     if (Status s = session->lockRun(store.value()->dir()); !s) return Error{s.error()};
-    session->m_trainer = std::make_unique<Trainer>(cfg);
+    try {
+        session->m_trainer = std::make_unique<Trainer>(cfg);
+    } catch (const std::exception& e) {
+        return Error{QString::fromStdString(e.what()).section('\n', 0, 0)};
+    }
     // Newest checkpoint that loads; a damaged newer one is reported if none loads.
     const auto files = store.value()->checkpoints();
     if (files.empty()) return Error{store.value()->checkpointDir() + ": no checkpoint to resume from"};
@@ -162,26 +170,28 @@ Status TrainingSession::checkpointNow() {
 }
 
 Result<OnlineDropDetector> TrainingSession::dropDetector(int every) {
-    OnlineDropDetector detector(DetectorParams::forLength(std::size_t(m_trainer->config().train.steps)), every);
+    const RunConfig& cfg = m_trainer->config();
+    OnlineDropDetector detector(DetectorParams::forLength(std::size_t(cfg.train.steps)), every);
     auto earlier = m_store->readMetrics();
     if (!earlier) return Error{earlier.error()};
-    for (const StepMetrics& m : earlier.value()) detector.append(m.step, m.loss);
+    const DetectorSeries series = detectorSeries(earlier.value(), m_store->columns(), cfg.info().detector);
+    for (std::size_t i = 0; i < series.steps.size(); ++i) detector.append(series.steps[i], series.values[i]);
     return detector;
 }
 
-SnapshotBuilder& TrainingSession::snapshotBuilder() {
-    if (!m_builder) m_builder = std::make_unique<SnapshotBuilder>(m_trainer->config(), m_trainer->config().train.probeSize);
-    return *m_builder;
-}
-
-Status TrainingSession::saveSnapshot(const SessionCallbacks& cb) {
-    SnapshotPtr s;
+Result<SnapshotPtr> TrainingSession::buildSnapshot(const ProbeSpec& probe, bool saved) {
     try {
-        s = snapshotBuilder().build(*m_trainer->model(), m_trainer->stepsDone(), m_trainer->trainSeconds(), ProbeSpec{}, true);
+        return m_trainer->experiment().snapshot(m_trainer->stepsDone(), m_trainer->trainSeconds(), probe, saved);
     } catch (const std::exception& e) {
         return Error{"snapshot at step " + QString::number(m_trainer->stepsDone()) +
                      " failed: " + QString::fromStdString(e.what()).section('\n', 0, 0)};
     }
+}
+
+Status TrainingSession::saveSnapshot(const SessionCallbacks& cb) {
+    auto built = buildSnapshot(ProbeSpec{}, true);
+    if (!built) return Error{built.error()};
+    const SnapshotPtr s = built.value();
     if (Status st = m_store->appendSnapshot(*s); !st) return st;
     m_lastSaved = s;
     if (cb.onSavedSnapshot) cb.onSavedSnapshot(s);

@@ -22,7 +22,6 @@ namespace plateau {
 
 class Trainer;
 class RunStore;
-class SnapshotBuilder;
 
 
 // Pause / resume / single-step / stop, set from any thread, obeyed between steps.
@@ -81,9 +80,9 @@ public:
     // Writes a checkpoint of the current step now (metrics are committed first).
     Status checkpointNow();
 
-    // The builder the session stores snapshots with (the GUI builds its live ones with it too,
-    // sharing the cached probe batch). Loop thread only.
-    SnapshotBuilder& snapshotBuilder();
+    // A snapshot of the current step from the experiment (the GUI builds its live ones with it
+    // too, sharing the experiment's cached probe batch); exceptions become errors. Loop thread only.
+    Result<SnapshotPtr> buildSnapshot(const ProbeSpec& probe, bool saved);
     // The newest stored snapshot (null before the first).
     const SnapshotPtr& lastSavedSnapshot() const { return m_lastSaved; }
 
@@ -102,7 +101,6 @@ private:
     std::vector<StepMetrics> m_pending;
     qint64 m_lastCheckpoint = -1;
     QString m_resumedFrom;
-    std::unique_ptr<SnapshotBuilder> m_builder;
     std::unique_ptr<QLockFile> m_lock;  // held while this session may write the run
     SnapshotPtr m_lastSaved;
 };

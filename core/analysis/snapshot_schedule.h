@@ -1,35 +1,11 @@
-// SnapshotBuilder: turns the model at the current step into an immutable Snapshot (attention
-// maps, predictions, spectra) on a fixed probe batch, so frames are comparable over time. Runs on
-// the training thread (it calls the model and caches the probe batch: one thread); the Snapshot
-// it returns is plain data.
+// When snapshots are built: SnapshotSchedule for the GUI's live frames (about 5 per second,
+// capped at a share of training time), SnapshotSaveSchedule for the ones stored in the run (for
+// scrubbing). Plain data, no torch; one thread each.
 #pragma once
 
-#include "config.h"
-#include "result.h"
-#include "snapshot.h"
-
-#include <memory>
+#include <QtGlobal>
 
 namespace plateau {
-
-class BertEncoderImpl;
-
-class SnapshotBuilder {
-public:
-    // probeCount matrices from the run's probe stream (DataStream::Probe, counter 0).
-    SnapshotBuilder(const RunConfig& cfg, int probeCount);
-    ~SnapshotBuilder();
-
-    // Checks a probe spec against the task (mask size, row mask defined for n >= 7).
-    Status validate(const ProbeSpec& spec) const;
-    // saved: marks the snapshot as one stored in the run (Snapshot::saved).
-    std::shared_ptr<const Snapshot> build(BertEncoderImpl& model, qint64 step, double timeS,
-                                          const ProbeSpec& spec, bool saved = false) const;
-
-private:
-    struct Impl;
-    std::unique_ptr<Impl> d;
-};
 
 // Decides when the training loop builds a snapshot: every `every` steps if given (> 0), else
 // automatically about `perSecond` times per second of training, never spending more than

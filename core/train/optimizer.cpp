@@ -1,16 +1,16 @@
-#include "train/adam.h"
+#include "train/optimizer.h"
 
 #include <ATen/Parallel.h>
 #include <cmath>
 
 namespace plateau {
 
+void Optimizer::add(const std::string& name, torch::Tensor param, double weightDecay) {
+    m_params.push_back({name, std::move(param), weightDecay, std::vector<torch::Tensor>(stateNames().size())});
+}
+
 Adam::Adam(double beta1, double beta2, double eps, bool decoupled)
     : m_beta1(beta1), m_beta2(beta2), m_eps(eps), m_decoupled(decoupled) {}
-
-void Adam::add(const std::string& name, torch::Tensor param, double weightDecay) {
-    m_params.push_back({name, std::move(param), weightDecay, {}, {}});
-}
 
 void Adam::step(double lr) {
     torch::NoGradGuard noGrad;
@@ -20,18 +20,19 @@ void Adam::step(double lr) {
     const float stepSize = float(lr / bc1);
     const float b1 = float(m_beta1), b2 = float(m_beta2), eps = float(m_eps);
     const float invBc2Sqrt = float(1.0 / bc2Sqrt);
-    for (AdamParam& p : m_params) {
+    for (OptParam& p : m_params) {
         const torch::Tensor& grad = p.param.grad();
         if (!grad.defined()) continue;
-        if (!p.expAvg.defined()) {
-            p.expAvg = torch::zeros_like(p.param);
-            p.expAvgSq = torch::zeros_like(p.param);
+        if (!p.state[0].defined()) {
+            p.state[0] = torch::zeros_like(p.param);
+            p.state[1] = torch::zeros_like(p.param);
         }
         TORCH_CHECK(p.param.is_contiguous() && grad.is_contiguous(), "Adam needs contiguous tensors");
+        TORCH_CHECK(p.param.scalar_type() == torch::kFloat32, "Adam's fused update is float32");
         float* w = p.param.data_ptr<float>();
         const float* g = grad.data_ptr<float>();
-        float* m = p.expAvg.data_ptr<float>();
-        float* v = p.expAvgSq.data_ptr<float>();
+        float* m = p.state[0].data_ptr<float>();
+        float* v = p.state[1].data_ptr<float>();
         const float wd = float(p.weightDecay);
         const float decay = m_decoupled ? float(1.0 - lr * p.weightDecay) : 1.0f;
         const bool l2 = !m_decoupled && wd != 0.0f;
@@ -50,12 +51,39 @@ void Adam::step(double lr) {
     }
 }
 
+Sgd::Sgd(double momentum) : m_momentum(momentum) {}
+
+std::vector<std::string> Sgd::stateNames() const {
+    if (m_momentum > 0) return {"momentum_buffer"};
+    return {};
+}
+
+void Sgd::step(double lr) {
+    torch::NoGradGuard noGrad;
+    ++m_step;
+    for (OptParam& p : m_params) {
+        const torch::Tensor& grad = p.param.grad();
+        if (!grad.defined()) continue;
+        torch::Tensor g = p.weightDecay != 0.0 ? grad.add(p.param, p.weightDecay) : grad;
+        if (m_momentum > 0) {
+            if (!p.state[0].defined()) p.state[0] = g.clone();  // PyTorch: the first buffer is the gradient
+            else p.state[0].mul_(m_momentum).add_(g);
+            g = p.state[0];
+        }
+        p.param.add_(g, -lr);
+    }
+}
+
 double clipGradNorm(const std::vector<torch::Tensor>& params, double maxNorm) {
     torch::NoGradGuard noGrad;
     double sq = 0.0;
     for (const auto& p : params) {
         const auto& g = p.grad();
         if (!g.defined()) continue;
+        if (g.scalar_type() != torch::kFloat32) {  // float64 toys: plain ops
+            sq += g.to(torch::kFloat64).pow(2).sum().item<double>();
+            continue;
+        }
         // Serial double accumulation in four interleaved partial sums: deterministic, no
         // per-tensor dispatch, and no single chain of dependent adds.
         const float* d = g.data_ptr<float>();

@@ -1,13 +1,13 @@
 // Data generation in plain C++ (a few thousand numbers per batch): cheaper than torch's RNG
 // dispatch and reproducible across thread counts and library versions.
-#include "tasks/matrix_completion_task.h"
+#include "experiments/matrix_completion/mc_task.h"
 
 #include "rng.h"
-#include "tasks/tokens.h"
+#include "experiments/matrix_completion/mc_tokens.h"
 
 namespace plateau {
 
-MatrixCompletionTask::MatrixCompletionTask(const TaskConfig& cfg) : m_cfg(cfg) {}
+MatrixCompletionTask::MatrixCompletionTask(const mc::TaskConfig& cfg) : m_cfg(cfg) {}
 
 double MatrixCompletionTask::drawFactor(CounterRng& rng) const {
     if (m_cfg.distribution == "gaussian") return rng.normal(0.0, 0.5);
@@ -15,7 +15,7 @@ double MatrixCompletionTask::drawFactor(CounterRng& rng) const {
     return rng.uniform(-1.0, 1.0);
 }
 
-double MatrixCompletionTask::expectedSquare() const { return plateau::expectedSquare(m_cfg); }
+double MatrixCompletionTask::expectedSquare() const { return mc::expectedSquare(m_cfg); }
 
 Batch MatrixCompletionTask::sample(int batchSize, std::uint64_t seed, DataStream stream,
                                    std::uint64_t step) const {

@@ -5,7 +5,8 @@
 
 #include <torch/torch.h>
 
-#include "config.h"
+#include "experiments/matrix_completion/mc_config.h"
+#include "train/data_stream.h"
 
 #include <cstdint>
 #include <vector>
@@ -18,12 +19,9 @@ struct Batch {
     torch::Tensor mask;    // (B, T) bool: true where the entry is masked
 };
 
-// Independent random streams of one run.
-enum class DataStream : std::uint64_t { Train = 0, Eval = 1, Probe = 2 };
-
 class MatrixCompletionTask {
 public:
-    explicit MatrixCompletionTask(const TaskConfig& cfg);
+    explicit MatrixCompletionTask(const mc::TaskConfig& cfg);
 
     // B fresh matrices with random masks. Deterministic in (seed, stream, step).
     Batch sample(int batchSize, std::uint64_t seed, DataStream stream, std::uint64_t step) const;
@@ -39,14 +37,14 @@ public:
     double expectedSquare() const;
     int n() const { return m_cfg.n; }
     int seqLen() const { return m_cfg.n * m_cfg.n; }
-    const TaskConfig& config() const { return m_cfg; }
+    const mc::TaskConfig& config() const { return m_cfg; }
 
 private:
     Batch make(int batchSize, std::uint64_t seed, DataStream stream, std::uint64_t step,
                const std::vector<std::uint8_t>* fixedMask) const;
     double drawFactor(class CounterRng& rng) const;
 
-    TaskConfig m_cfg;
+    mc::TaskConfig m_cfg;
 };
 
 }  // namespace plateau

@@ -1,0 +1,109 @@
+// The training halves of the registered experiments (one line each; their descriptions are listed
+// in experiment_registry.cpp), and what every experiment shares: its generator, the default
+// evaluation and probe checks, and the snapshot helpers for attention and head spectra.
+#include <torch/torch.h>
+
+#include "experiment.h"
+
+#include "analysis/spectra.h"
+#include "experiments/matrix_completion/mc_experiment.h"
+
+namespace plateau {
+
+const char* paramRoleName(ParamRole r) {
+    switch (r) {
+    case ParamRole::Attention: return "attention";
+    case ParamRole::Mlp: return "mlp";
+    case ParamRole::Embedding: return "embedding";
+    case ParamRole::Norm: return "norm";
+    case ParamRole::Readout: return "readout";
+    case ParamRole::Other: return "other";
+    }
+    return "other";
+}
+
+Experiment::Experiment(const RunConfig& cfg)
+    : m_cfg(cfg), m_gen(at::make_generator<at::CPUGeneratorImpl>(std::uint64_t(cfg.train.seed))) {}
+
+Experiment::~Experiment() = default;
+
+void Experiment::evaluate(qint64, std::vector<double>&) {}
+
+Status Experiment::validateProbe(const ProbeSpec& spec) const {
+    if (spec.source != MaskSource::Random)
+        return Error{"experiment " + m_cfg.experiment + " probes with its own batch only (no mask choice)"};
+    return Status::success();
+}
+
+std::int64_t Experiment::parameterCount() {
+    std::int64_t n = 0;
+    for (const NamedParameter& p : parameters()) n += p.tensor.numel();
+    return n;
+}
+
+std::vector<double> Experiment::emptyValues() const {
+    return std::vector<double>(info().columns.size(), std::numeric_limits<double>::quiet_NaN());
+}
+
+Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg) {
+    try {
+        if (cfg.experiment == "matrix_completion") return std::unique_ptr<Experiment>(new McExperiment(cfg));
+    } catch (const std::exception& e) {
+        return Error{"experiment " + cfg.experiment + ": cannot build: " +
+                     QString::fromStdString(e.what()).section('\n', 0, 0)};
+    }
+    return Error{"experiment: \"" + cfg.experiment + "\" has no training half in this build"};
+}
+
+void addHeadSpectra(Snapshot& s, int layer, int layers, int heads, const torch::Tensor& wqIn, const torch::Tensor& wkIn,
+                    const torch::Tensor& wvIn, const torch::Tensor& woIn) {
+    const torch::Tensor wq = wqIn.detach().to(torch::kFloat32).contiguous();  // (D, D): rows = outputs
+    const torch::Tensor wk = wkIn.detach().to(torch::kFloat32).contiguous();
+    const torch::Tensor wv = wvIn.detach().to(torch::kFloat32).contiguous();
+    const torch::Tensor wo = woIn.detach().to(torch::kFloat32).contiguous();  // (D, D): columns = heads' outputs
+    const int D = int(wq.size(1)), H = heads, dh = int(wq.size(0)) / heads;
+    if (layer == 0) {
+        s.addF32("spectra.qk", {layers, H, dh});
+        s.addF32("spectra.ov", {layers, H, dh});
+        s.add("spectra.qk_rank", ArrayType::I32, {layers, H});
+        s.add("spectra.ov_rank", ArrayType::I32, {layers, H});
+    }
+    float* qkOut = s.arrays["spectra.qk"].f32.data();
+    float* ovOut = s.arrays["spectra.ov"].f32.data();
+    std::int32_t* qkRank = s.arrays["spectra.qk_rank"].i32.data();
+    std::int32_t* ovRank = s.arrays["spectra.ov_rank"].i32.data();
+    const float *q = wq.data_ptr<float>(), *k = wk.data_ptr<float>(), *v = wv.data_ptr<float>(), *o = wo.data_ptr<float>();
+    const int Dout = int(wo.size(0));
+    TORCH_CHECK(Dout == D && int(wo.size(1)) == H * dh, "head spectra need a square output projection");
+    std::vector<float> a(std::size_t(std::max(D, Dout)) * std::size_t(dh)), b(std::size_t(dh) * std::size_t(D));
+    for (int h = 0; h < H; ++h) {
+        const std::size_t at = std::size_t(layer * H + h);
+        // W_K,h^T W_Q,h: A = W_K,h^T (D x dh), B = W_Q,h (dh x D).
+        for (int i = 0; i < D; ++i)
+            for (int r = 0; r < dh; ++r) a[std::size_t(i * dh + r)] = k[std::size_t((h * dh + r) * D + i)];
+        std::copy(q + std::size_t(h * dh) * std::size_t(D), q + std::size_t((h + 1) * dh) * std::size_t(D), b.begin());
+        const std::vector<float> qk = lowRankProductSingularValues(a.data(), b.data(), D, dh);
+        // P_h W_V,h: A = P_h (Dout x dh), B = W_V,h (dh x D); square when Dout = D.
+        for (int i = 0; i < Dout; ++i)
+            for (int r = 0; r < dh; ++r) a[std::size_t(i * dh + r)] = o[std::size_t(i * int(wo.size(1)) + h * dh + r)];
+        std::copy(v + std::size_t(h * dh) * std::size_t(D), v + std::size_t((h + 1) * dh) * std::size_t(D), b.begin());
+        const std::vector<float> ov = lowRankProductSingularValues(a.data(), b.data(), D, dh);
+        std::copy(qk.begin(), qk.end(), qkOut + at * std::size_t(dh));
+        std::copy(ov.begin(), ov.end(), ovOut + at * std::size_t(dh));
+        qkRank[at] = pseudoRank(qk);
+        ovRank[at] = pseudoRank(ov);
+    }
+}
+
+void addAttention(Snapshot& s, const std::vector<torch::Tensor>& probs) {
+    if (probs.empty()) return;
+    const int L = int(probs.size()), H = int(probs[0].size(1)), T = int(probs[0].size(2));
+    float* dst = s.addF32("attention", {L, H, T, T});
+    const std::size_t per = std::size_t(H) * std::size_t(T) * std::size_t(T);
+    for (int l = 0; l < L; ++l) {
+        const torch::Tensor mean = probs[std::size_t(l)].mean(0).contiguous().to(torch::kFloat32);  // (H, T, T)
+        std::copy(mean.data_ptr<float>(), mean.data_ptr<float>() + per, dst + std::size_t(l) * per);
+    }
+}
+
+}  // namespace plateau

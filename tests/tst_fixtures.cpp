@@ -1,0 +1,179 @@
+// Nothing lost across the port to the experiment seam: matrix completion trains bit for bit as the
+// code before it did (tests/fixtures/quick_300.csv, made by that code with
+// tests/fixtures/make_v1_fixtures.sh), and a version-1 run folder made by it opens, decodes its
+// snapshots, and resumes to reproduce the straight run (v1_run_60.csv). Kernels are pinned to
+// AVX2 as when the fixtures were made; on a CPU of another model than the one recorded in
+// fixtures.json the comparison is to 1e-6 relative instead of bit for bit (oneDNN's blocking
+// follows the cache sizes), and the test says so.
+#include <torch/torch.h>
+
+#include "config.h"
+#include "experiment_info.h"
+#include "run/run_reader.h"
+#include "run/run_store.h"
+#include "runtime_env.h"
+#include "train/trainer.h"
+#include "train/training_session.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cstdlib>
+
+using namespace plateau;
+
+namespace {
+const QString kFixtures = PLATEAU_SOURCE_DIR "/tests/fixtures/";
+
+struct Csv {
+    QStringList header;
+    std::vector<std::vector<double>> rows;  // NaN for empty cells
+};
+Csv readCsv(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) qFatal("cannot read %s", qPrintable(path));
+    Csv c;
+    c.header = QString::fromUtf8(f.readLine()).trimmed().split(',');
+    while (!f.atEnd()) {
+        const QStringList cells = QString::fromUtf8(f.readLine()).trimmed().split(',');
+        std::vector<double> r;
+        for (const QString& x : cells) r.push_back(x.isEmpty() ? NAN : x.toDouble());
+        c.rows.push_back(r);
+    }
+    return c;
+}
+QString cpuModel() {
+    QFile f("/proc/cpuinfo");
+    f.open(QIODevice::ReadOnly);
+    for (const QString& line : QString::fromUtf8(f.readAll()).split('\n'))
+        if (line.startsWith("model name")) return line.section(':', 1).trimmed();
+    return {};
+}
+bool sameMachineKind() {
+    QFile f(kFixtures + "fixtures.json");
+    f.open(QIODevice::ReadOnly);
+    return QJsonDocument::fromJson(f.readAll()).object()["cpu"].toString() == cpuModel();
+}
+bool equalOrClose(double got, double want, bool exact) {
+    if (std::isnan(got) || std::isnan(want)) return std::isnan(got) && std::isnan(want);
+    if (exact) return got == want;
+    return std::abs(got - want) <= 1e-6 * std::max(1e-3, std::abs(want));
+}
+// Compares the metric rows (every column but the times) with the fixture's rows for the same steps.
+void compareRows(const std::vector<StepMetrics>& rows, const std::vector<MetricColumn>& cols, const Csv& want,
+                 qint64 fromStep) {
+    const bool exact = sameMachineKind();
+    if (!exact) qWarning("CPU \"%s\" is not the fixtures' CPU: comparing to 1e-6 relative", qPrintable(cpuModel()));
+    int compared = 0;
+    for (const StepMetrics& m : rows) {
+        if (m.step < fromStep) continue;
+        const std::vector<double>* w = nullptr;
+        for (const auto& r : want.rows)
+            if (qint64(r[0]) == m.step) w = &r;
+        QVERIFY2(w, qPrintable(QString("step %1 not in the fixture").arg(m.step)));
+        auto check = [&](const QString& key, double got) {
+            const int i = int(want.header.indexOf(key));
+            QVERIFY2(i >= 0, qPrintable("fixture has no column " + key));
+            QVERIFY2(equalOrClose(got, (*w)[std::size_t(i)], exact),
+                     qPrintable(QString("step %1 %2: %3 vs fixture %4").arg(m.step).arg(key).arg(got, 0, 'g', 17)
+                                    .arg((*w)[std::size_t(i)], 0, 'g', 17)));
+        };
+        for (std::size_t c = 0; c < cols.size(); ++c) check(cols[c].key, m.values[c]);
+        check("lr", m.lr);
+        check("grad_norm", m.gradNorm);
+        ++compared;
+    }
+    QVERIFY(compared > 0);
+}
+void copyDir(const QString& from, const QString& to) {
+    QDir().mkpath(to);
+    for (const QFileInfo& e : QDir(from).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden)) {
+        if (e.isDir()) copyDir(e.filePath(), to + "/" + e.fileName());
+        else QFile::copy(e.filePath(), to + "/" + e.fileName());
+    }
+}
+}  // namespace
+
+class TestFixtures : public QObject {
+    Q_OBJECT
+private slots:
+    void quickMatchesTheCodeBeforeThePort() {
+        RunConfig c = loadPreset("quick").value();
+        c.train.steps = 300;
+        c.train.threads = 1;
+        configureRuntime(1);
+        Trainer t(c);
+        std::vector<StepMetrics> rows;
+        for (int i = 0; i < 300; ++i) rows.push_back(t.step());
+        compareRows(rows, c.info().columns, readCsv(kFixtures + "quick_300.csv"), 1);
+        configureRuntime(0);
+    }
+    void versionOneRunOpens() {
+        auto r = RunReader::open(kFixtures + "v1_run");
+        QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error()));
+        const RunReader& run = *r.value();
+        QVERIFY2(run.problems().isEmpty(), qPrintable(run.problems().join("\n")));
+        QCOMPARE(run.config().experiment, QString("matrix_completion"));
+        QCOMPARE(run.columns().size(), std::size_t(5));
+        QCOMPARE(run.columns()[2].key, QString("loss_mask"));
+        QCOMPARE(run.metrics().size(), std::size_t(40));
+        // Its rows are the straight run's first 40.
+        compareRows(run.metrics(), run.columns(), readCsv(kFixtures + "v1_run_60.csv"), 1);
+        // Version-1 snapshots decode into the conventional names with consistent shapes.
+        QVERIFY(run.snapshots().size() >= 5);
+        const Snapshot& s = *run.snapshots().back();
+        QCOMPARE(s.step, qint64(40));
+        QCOMPARE(s.layout.kind, TokenLayout::Grid);
+        QCOMPARE(s.layout.n, 4);
+        QCOMPARE(s.array("attention")->shape, (std::vector<int>{2, 2, 16, 16}));
+        QCOMPARE(s.array("matrices.prediction")->shape, (std::vector<int>{4, 4, 4}));
+        QCOMPARE(s.array("matrices.masked")->type, ArrayType::U8);
+        QCOMPARE(s.array("spectra.qk")->shape, (std::vector<int>{2, 2, 4}));
+        QCOMPARE(s.array("spectra.ov_rank")->type, ArrayType::I32);
+        QVERIFY(std::isfinite(s.scalar("copy_mse")));
+        double rowSum = 0;
+        for (int k = 0; k < 16; ++k) rowSum += s.attn(1, 1, 5, k);
+        QVERIFY(std::abs(rowSum - 1.0) < 1e-4);  // a row of attention probabilities
+        QCOMPARE(run.checkpoints().size(), std::size_t(1));
+    }
+    void versionOneRunResumesBitForBit() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("v1");
+        copyDir(kFixtures + "v1_run", dir);
+        configureRuntime(1);
+        auto s = TrainingSession::resume(dir, 60);
+        QVERIFY2(s.ok(), qPrintable(s.ok() ? QString() : s.error()));
+        QCOMPARE(s.value()->trainer().stepsDone(), qint64(40));
+        TrainControl control;
+        QVERIFY(s.value()->run(control).ok());
+        auto rows = s.value()->store().readMetrics();
+        QVERIFY(rows.ok());
+        QCOMPARE(rows->size(), std::size_t(60));
+        compareRows(rows.value(), s.value()->store().columns(), readCsv(kFixtures + "v1_run_60.csv"), 41);
+        // Still a version-1 run folder (the format of the run is kept when it goes on).
+        QCOMPARE(s.value()->store().formatVersion(), 1);
+        s.value().reset();
+        auto again = RunReader::open(dir);
+        QVERIFY(again.ok());
+        QVERIFY(again.value()->problems().isEmpty());
+        QCOMPARE(again.value()->metrics().size(), std::size_t(60));
+        configureRuntime(0);
+    }
+};
+
+int main(int argc, char** argv) {
+    // The fixtures' kernels (fixtures.json); set before any library reads them.
+    setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
+    setenv("ATEN_CPU_CAPABILITY", "avx2", 1);
+    prepareProcess(argc, argv);
+    QCoreApplication app(argc, argv);
+    TestFixtures tc;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&tc, argc, argv);
+}
+#include "tst_fixtures.moc"

@@ -1,0 +1,470 @@
+#include "metrics_view.h"
+
+#include "figure_export.h"
+#include "plot_style.h"
+#include "session_model.h"
+
+#include <QCheckBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenu>
+#include <QSlider>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <qcustomplot.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace plateau {
+
+namespace {
+// Okabe-Ito, in the order the columns of a unit come.
+const QColor kColors[] = {QColor(0, 0, 0),       QColor(0, 114, 178), QColor(213, 94, 0),  QColor(0, 158, 115),
+                          QColor(204, 121, 167), QColor(230, 159, 0), QColor(86, 180, 233), QColor(240, 228, 66)};
+// Columns evaluated on a cadence of their own ("eval_...") are drawn dotted.
+bool dotted(const QString& key) { return key.startsWith("eval"); }
+}  // namespace
+
+MetricsView::MetricsView(SessionModel* model, const QString& name, const QJsonObject& params, QWidget* parent)
+    : ThrottledView(400, parent), m_model(model), m_name(name), m_params(params) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+    auto* controls = new QHBoxLayout;
+    m_logX = new QCheckBox("log x");
+    m_time = new QCheckBox("time axis");
+    m_time->setToolTip("x = training seconds (pauses excluded) instead of step");
+    m_smoothSlider = new QSlider(Qt::Horizontal);
+    m_smoothSlider->setRange(0, 999);
+    m_smoothSlider->setValue(900);
+    m_smoothSlider->setMaximumWidth(180);
+    m_smoothSlider->setToolTip("EMA smoothing at full resolution (of log values on log axes; debiased); the raw "
+                               "curve stays faint behind");
+    m_smoothLabel = new QLabel;
+    m_cursor = new QLabel;
+    m_cursor->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_cursor->setWordWrap(true);
+    m_columnsButton = new QToolButton;
+    m_columnsButton->setText("columns");
+    m_columnsButton->setPopupMode(QToolButton::InstantPopup);
+    m_columnsButton->setToolTip("which metric columns are drawn");
+    m_columnsButton->setMenu(new QMenu(m_columnsButton));
+    controls->addWidget(new QLabel("smoothing"));
+    controls->addWidget(m_smoothSlider);
+    controls->addWidget(m_smoothLabel);
+    controls->addSpacing(12);
+    controls->addWidget(m_logX);
+    controls->addWidget(m_time);
+    controls->addWidget(m_columnsButton);
+    controls->addStretch(1);
+    layout->addLayout(controls);
+    m_plots = new QVBoxLayout;
+    m_plots->setSpacing(2);
+    layout->addLayout(m_plots, 1);
+    layout->addWidget(m_cursor);
+
+    connect(m_smoothSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 1000.0); });
+    connect(m_logX, &QCheckBox::toggled, this, &MetricsView::setLogX);
+    connect(m_time, &QCheckBox::toggled, this, &MetricsView::setTimeAxis);
+    connect(model, &SessionModel::runReset, this, &MetricsView::rebuildPlots);
+    connect(model, &SessionModel::metricsAppended, this, [this](std::size_t first) {
+        if (first == 0 || first != m_rowsDrawn) rebuildData();
+        else appendFrom(first);
+    });
+    connect(model, &SessionModel::detectionChanged, this, [this] {
+        updateMarkers();
+        scheduleRedraw();
+    });
+    connect(model, &SessionModel::currentChanged, this, [this, model] { currentMoved(model); });
+    m_smoothLabel->setText(QString::number(m_beta, 'f', 3));
+}
+
+// One plot per unit, in the order the units first appear among the columns.
+void MetricsView::rebuildPlots() {
+    for (Group& g : m_groups) delete g.plot;
+    m_groups.clear();
+    const auto& cols = m_model->columns();
+    m_shown.assign(cols.size(), false);
+    for (std::size_t c = 0; c < cols.size(); ++c) m_shown[c] = cols[c].shown;
+    QMenu* menu = m_columnsButton->menu();
+    menu->clear();
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+        QAction* a = menu->addAction(cols[c].label + " (" + cols[c].unit + ")");
+        a->setCheckable(true);
+        a->setChecked(m_shown[c]);
+        a->setToolTip(cols[c].help);
+        const QString key = cols[c].key;
+        connect(a, &QAction::toggled, this, [this, key](bool on) { setColumnShown(key, on); });
+    }
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+        auto it = std::find_if(m_groups.begin(), m_groups.end(), [&](const Group& g) { return g.unit == cols[c].unit; });
+        if (it == m_groups.end()) {
+            Group g;
+            g.unit = cols[c].unit;
+            g.log = cols[c].logAxis;
+            g.plot = new QCustomPlot(this);
+            g.plot->setMinimumSize(200, 110);
+            if (g.log) setLogY(g.plot);
+            liveRendering(g.plot);
+            g.plot->xAxis->setLabel(m_timeAxis ? "training time (s)" : "step");
+            g.plot->yAxis->setLabel(g.unit);
+            legendBelow(g.plot, font());
+            g.plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+            if (g.log) g.plot->yAxis->setRange(1e-4, 1);
+            g.current = new QCPItemStraightLine(g.plot);
+            g.current->setPen(QPen(QColor(204, 121, 167), 1, Qt::DotLine));
+            g.current->setVisible(false);
+            QCustomPlot* p = g.plot;
+            connect(p, &QCustomPlot::mouseMove, this, [this, p](QMouseEvent* e) {
+                showCursorAt(p->xAxis->pixelToCoord(e->position().x()));
+            });
+            m_plots->addWidget(g.plot, 1);
+            m_groups.push_back(g);
+            it = m_groups.end() - 1;
+        }
+        Group& g = *it;
+        const QColor color = kColors[g.series.size() % 8];
+        QColor faint = color;
+        faint.setAlpha(55);
+        Series s;
+        s.column = int(c);
+        s.raw = g.plot->addGraph();
+        s.raw->setPen(QPen(faint, 1));
+        s.raw->setAdaptiveSampling(true);  // per pixel column min/max
+        s.raw->removeFromLegend();
+        s.ema = g.plot->addGraph();
+        s.ema->setName(cols[c].label);
+        s.ema->setPen(QPen(color, 1.6, dotted(cols[c].key) ? Qt::DotLine : Qt::SolidLine));
+        s.ema->setAdaptiveSampling(true);
+        g.series.push_back(s);
+    }
+    for (Group& g : m_groups)
+        for (const ReferenceLine& r : m_model->references()) {
+            if (r.unit != g.unit) continue;
+            QCPGraph* ref = g.plot->addGraph();
+            ref->setName(r.label);
+            ref->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
+            g.refs.push_back(ref);
+        }
+    updateVisibility();
+    rebuildData();
+}
+
+void MetricsView::updateVisibility() {
+    for (Group& g : m_groups) {
+        bool any = false;
+        for (Series& s : g.series) {
+            const bool on = m_shown[std::size_t(s.column)];
+            s.ema->setVisible(on);
+            s.raw->setVisible(on && m_beta > 0);
+            if (on) s.ema->addToLegend();
+            else s.ema->removeFromLegend();
+            any = any || on;
+        }
+        g.on = any;
+        g.plot->setVisible(any);
+    }
+    scheduleRedraw();
+}
+
+void MetricsView::setColumnShown(const QString& key, bool shown) {
+    const int c = m_model->columnIndex(key);
+    if (c < 0 || std::size_t(c) >= m_shown.size()) return;
+    m_shown[std::size_t(c)] = shown;
+    const QList<QAction*> actions = m_columnsButton->menu()->actions();
+    if (c < actions.size()) {
+        const QSignalBlocker block(actions[c]);
+        actions[c]->setChecked(shown);
+    }
+    updateVisibility();
+}
+
+bool MetricsView::columnShown(const QString& key) const {
+    const int c = m_model->columnIndex(key);
+    return c >= 0 && std::size_t(c) < m_shown.size() && m_shown[std::size_t(c)];
+}
+
+double MetricsView::xOf(std::size_t row) const {
+    const StepMetrics& m = m_model->metrics()[row];
+    return m_timeAxis ? m.timeS : double(m.step);
+}
+
+void MetricsView::setSmoothing(double beta) {
+    beta = std::clamp(beta, 0.0, 0.999);
+    m_beta = beta;
+    const QSignalBlocker block(m_smoothSlider);
+    m_smoothSlider->setValue(int(std::lround(beta * 1000)));
+    m_smoothLabel->setText(QString::number(beta, 'f', 3));
+    updateVisibility();
+    rebuildData();
+}
+
+void MetricsView::setLogX(bool on) {
+    const QSignalBlocker block(m_logX);
+    m_logX->setChecked(on);
+    for (Group& g : m_groups) {
+        if (on) {
+            g.plot->xAxis->setScaleType(QCPAxis::stLogarithmic);
+            g.plot->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+        } else {
+            g.plot->xAxis->setScaleType(QCPAxis::stLinear);
+            g.plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+        }
+    }
+    scheduleRedraw();
+}
+
+void MetricsView::setTimeAxis(bool on) {
+    const QSignalBlocker block(m_time);
+    m_time->setChecked(on);
+    m_timeAxis = on;
+    for (Group& g : m_groups) g.plot->xAxis->setLabel(on ? "training time (s)" : "step");
+    rebuildData();
+}
+
+void MetricsView::rebuildData() {
+    for (Group& g : m_groups)
+        for (Series& s : g.series) {
+            s.raw->data()->clear();
+            s.ema->data()->clear();
+            s.smooth.clear();
+            s.num = s.den = 0;
+        }
+    m_rowsDrawn = 0;
+    appendFrom(0);
+    updateMarkers();
+}
+
+void MetricsView::appendFrom(std::size_t first) {
+    const auto& rows = m_model->metrics();
+    for (Group& g : m_groups)
+        for (Series& s : g.series) {
+            for (std::size_t i = first; i < rows.size(); ++i) {
+                const double v = rows[i].value(s.column);
+                if (!std::isfinite(v) || (g.log && v <= 0)) continue;
+                // Debiased EMA; of log10 on log axes (a geometric mean, so one spike cannot lift the
+                // curve for long).
+                const double t = g.log ? std::log10(v) : v;
+                s.num = m_beta * s.num + (1 - m_beta) * t;
+                s.den = m_beta * s.den + (1 - m_beta);
+                const double sm = g.log ? std::pow(10.0, s.num / s.den) : s.num / s.den;
+                s.smooth.push_back(sm);
+                const double x = xOf(i);
+                if (m_beta > 0) s.raw->addData(x, v);
+                s.ema->addData(x, sm);
+            }
+        }
+    m_rowsDrawn = rows.size();
+    scheduleRedraw();
+}
+
+const MetricsView::Series* MetricsView::findSeries(const QString& key) const {
+    const int c = m_model->columnIndex(key);
+    for (const Group& g : m_groups)
+        for (const Series& s : g.series)
+            if (s.column == c) return &s;
+    return nullptr;
+}
+
+int MetricsView::pointCount(const QString& key) const {
+    const Series* s = findSeries(key);
+    return s ? s->ema->dataCount() : -1;
+}
+
+std::vector<double> MetricsView::smoothed(const QString& key) const {
+    const Series* s = findSeries(key);
+    return s ? s->smooth : std::vector<double>{};
+}
+
+QCustomPlot* MetricsView::plot(int group) const {
+    return group >= 0 && group < int(m_groups.size()) ? m_groups[std::size_t(group)].plot : nullptr;
+}
+
+QCustomPlot* MetricsView::plotOfUnit(const QString& unit) const {
+    for (const Group& g : m_groups)
+        if (g.unit == unit) return g.plot;
+    return nullptr;
+}
+
+std::vector<double> MetricsView::markerSteps() const {
+    std::vector<double> out;
+    for (const DropEvent& d : m_model->detection().drops) {
+        out.push_back(double(d.plateau.startStep));
+        out.push_back(double(d.onsetStep));
+        if (d.complete) out.push_back(double(d.endStep));
+    }
+    return out;
+}
+
+void MetricsView::updateMarkers() {
+    const auto& rows = m_model->metrics();
+    auto xAtStep = [&](qint64 step) {
+        if (!m_timeAxis || rows.empty()) return double(step);
+        auto it = std::lower_bound(rows.begin(), rows.end(), step, [](const StepMetrics& m, qint64 s) { return m.step < s; });
+        if (it == rows.end()) --it;
+        return it->timeS;
+    };
+    const bool rising = m_model->info().detector.rising;
+    for (Group& g : m_groups) {
+        for (auto* m : g.markers) g.plot->removeItem(m);
+        for (auto* t : g.labels) g.plot->removeItem(t);
+        g.markers.clear();
+        g.labels.clear();
+        // Each marker's label on its own row (they collide when a drop is short), the drop end's to
+        // the left of its line (it is usually the rightmost, and was clipped at the plot's edge).
+        auto add = [&](qint64 step, const QString& label, QColor color, int row, Qt::Alignment side) {
+            auto* line = new QCPItemStraightLine(g.plot);
+            line->point1->setCoords(xAtStep(step), g.log ? 1e-12 : -1e12);
+            line->point2->setCoords(xAtStep(step), 1e12);
+            line->setPen(QPen(color, 1, Qt::DashLine));
+            g.markers.push_back(line);
+            auto* text = new QCPItemText(g.plot);
+            text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+            text->position->setCoords(xAtStep(step), 0.02 + 0.06 * row);
+            text->setPositionAlignment(Qt::AlignTop | side);
+            text->setText(label);
+            text->setColor(color);
+            text->setFont(font());
+            g.labels.push_back(text);
+        };
+        for (const DropEvent& d : m_model->detection().drops) {
+            add(d.plateau.startStep, "plateau", QColor(86, 180, 233), 0, Qt::AlignLeft);
+            add(d.onsetStep, QString("%1 onset %2").arg(rising ? "jump" : "drop").arg(d.onsetStep), QColor(213, 94, 0), 1,
+                Qt::AlignLeft);
+            if (d.complete)
+                add(d.endStep, QString("end %1 (%2x)").arg(d.endStep).arg(d.factor, 0, 'f', 1), QColor(0, 158, 115), 2,
+                    Qt::AlignRight);
+        }
+    }
+}
+
+double MetricsView::currentLineX() const {
+    for (const Group& g : m_groups)
+        if (g.on || m_groups.size() == 1)
+            return g.current->visible() ? g.current->point1->coords().x() : std::nan("");
+    return std::nan("");
+}
+
+void MetricsView::redraw() {
+    const auto& rows = m_model->metrics();
+    const double xMax = rows.empty() ? 10.0 : std::max(10.0, xOf(rows.size() - 1));
+    const bool logX = m_logX->isChecked();
+    const double xMin = logX ? (rows.empty() ? 1.0 : std::max(1e-3, xOf(0))) : 0.0;
+    const SnapshotPtr cur = m_model->current();
+    for (Group& g : m_groups) {
+        if (!g.on && m_groups.size() > 1) continue;
+        std::size_t r = 0;
+        for (const ReferenceLine& ref : m_model->references()) {
+            if (ref.unit != g.unit || r >= g.refs.size()) continue;
+            QCPGraph* line = g.refs[r++];
+            line->data()->clear();
+            if (!g.log || ref.value > 0) {
+                line->addData(xMin, ref.value);
+                line->addData(xMax, ref.value);
+            }
+        }
+        g.current->setVisible(cur && !m_model->followLive());
+        if (cur) {
+            const double x = m_timeAxis ? cur->timeS : double(cur->step);
+            g.current->point1->setCoords(x, g.log ? 1e-12 : -1e12);
+            g.current->point2->setCoords(x, 1e12);
+        }
+        g.plot->xAxis->setRange(xMin, xMax);
+        // y: the finite range of everything shown (and the reference lines), padded.
+        double lo = 1e300, hi = -1e300;
+        for (const Series& s : g.series) {
+            if (!s.ema->visible()) continue;
+            bool found = false;
+            const QCPRange range = s.raw->visible() ? s.raw->data()->valueRange(found) : s.ema->data()->valueRange(found);
+            if (found) {
+                lo = std::min(lo, range.lower);
+                hi = std::max(hi, range.upper);
+            }
+        }
+        for (const ReferenceLine& ref : m_model->references())
+            if (ref.unit == g.unit && (!g.log || ref.value > 0)) {
+                lo = std::min(lo, ref.value);
+                hi = std::max(hi, ref.value);
+            }
+        if (g.log) {
+            if (hi > 0 && lo < 1e300) g.plot->yAxis->setRange(std::max(lo / 1.5, 1e-9), hi * 1.5);
+        } else if (hi >= lo) {
+            const double pad = std::max(1e-9, 0.05 * (hi - lo));
+            g.plot->yAxis->setRange(lo - pad, hi + pad);
+        }
+        g.plot->replot(QCustomPlot::rpQueuedReplot);
+    }
+}
+
+void MetricsView::showCursorAt(double x) {
+    const auto& rows = m_model->metrics();
+    if (rows.empty()) {
+        m_cursor->clear();
+        return;
+    }
+    std::size_t i;
+    if (m_timeAxis) {
+        auto it = std::lower_bound(rows.begin(), rows.end(), x, [](const StepMetrics& m, double t) { return m.timeS < t; });
+        i = std::size_t(std::min<std::ptrdiff_t>(it - rows.begin(), std::ptrdiff_t(rows.size()) - 1));
+    } else {
+        auto it = std::lower_bound(rows.begin(), rows.end(), qint64(std::llround(x)),
+                                   [](const StepMetrics& m, qint64 s) { return m.step < s; });
+        i = std::size_t(std::min<std::ptrdiff_t>(it - rows.begin(), std::ptrdiff_t(rows.size()) - 1));
+    }
+    const StepMetrics& m = rows[i];
+    QString text = QString("step %1   t %2 s").arg(m.step).arg(m.timeS, 0, 'f', 1);
+    const auto& cols = m_model->columns();
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+        // Columns computed on a cadence: the nearest value at or before this step.
+        double v = NAN;
+        for (std::size_t j = i + 1; j-- > 0 && i - j < 1000;)
+            if (std::isfinite(rows[j].value(int(c)))) {
+                v = rows[j].value(int(c));
+                break;
+            }
+        text += QString("   %1 %2").arg(cols[c].label).arg(v, 0, cols[c].logAxis ? 'e' : 'f', cols[c].logAxis ? 3 : 4);
+    }
+    text += QString("   lr %1").arg(m.lr, 0, 'e', 2);
+    m_cursor->setText(text);
+}
+
+QString MetricsView::cursorText() const { return m_cursor->text(); }
+
+QList<QWidget*> MetricsView::figureParts() const {
+    QList<QWidget*> parts;
+    for (const Group& g : m_groups)
+        if (g.on || m_groups.size() == 1) parts << g.plot;
+    return parts;
+}
+
+Result<QStringList> MetricsView::exportCsv(const QString& path) const {
+    const auto& cols = m_model->columns();
+    const std::size_t nc = cols.size();
+    std::vector<double> num(nc, 0), den(nc, 0);
+    QList<QStringList> rows;
+    for (const StepMetrics& m : m_model->metrics()) {
+        QStringList r{QString::number(m.step), csvNumber(m.timeS)};
+        for (std::size_t c = 0; c < nc; ++c) r << csvNumber(m.value(int(c)));
+        r << csvNumber(m.lr) << csvNumber(m.gradNorm);
+        for (std::size_t c = 0; c < nc; ++c) {
+            const double v = m.value(int(c));
+            const bool log = cols[c].logAxis;
+            const bool ok = std::isfinite(v) && (!log || v > 0);
+            if (ok) {
+                num[c] = m_beta * num[c] + (1 - m_beta) * (log ? std::log10(v) : v);
+                den[c] = m_beta * den[c] + (1 - m_beta);
+            }
+            r << (ok && den[c] > 0 ? csvNumber(log ? std::pow(10.0, num[c] / den[c]) : num[c] / den[c]) : QString());
+        }
+        rows << r;
+    }
+    QStringList header{"step", "time_s"};
+    for (const MetricColumn& c : cols) header << c.key;
+    header << "lr" << "grad_norm";
+    for (const MetricColumn& c : cols) header << c.key + "_smoothed";
+    if (Status st = writeCsv(path, header, rows); !st) return Error{st.error()};
+    return QStringList{path};
+}
+
+}  // namespace plateau
