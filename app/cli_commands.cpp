@@ -213,7 +213,8 @@ int train(const QStringList& args) {
             windowStart = now;
             windowSteps = 0;
             out() << "step " << m.step << "/" << cfg.train.steps;
-            for (std::size_t c = 0; c < columns.size(); ++c)
+            // The experiment's fixed columns (not the per-configuration ones: a sweep's dozens).
+            for (std::size_t c = 0; c < columns.size() && c < info.columns.size(); ++c)
                 out() << "  " << columns[c].label << " " << num(lastSeen[c]);
             out() << "  lr " << num(m.lr, 2) << "  " << QString::number(sps, 'f', 1) << " steps/s  ETA "
                   << duration(sps > 0 ? double(cfg.train.steps - m.step) / sps : NAN) << "\n";

@@ -43,6 +43,7 @@ MainWindow::MainWindow(QWidget* parent)
     setDockNestingEnabled(true);
     setDockOptions(AnimatedDocks | AllowNestedDocks | AllowTabbedDocks);
     m_timeline = new TimelineView(m_session);
+    m_timeline->setMaximumHeight(110);  // a scrub bar: the views get the height
     m_timelineDock = addView("Timeline", "dock.timeline", m_timeline, Qt::BottomDockWidgetArea);
     m_followTimer = new QTimer(this);
     m_followTimer->setInterval(1000);

@@ -64,7 +64,10 @@ struct ExperimentInfo {
     QString summary;      // a paragraph: the task, the model, what happens
     QString paper;        // the reference it reproduces
     std::vector<FieldSpec> taskFields, modelFields;
-    std::vector<MetricColumn> columns;
+    std::vector<MetricColumn> columns;  // the columns every configuration has
+    // Columns that depend on the configuration (one per lambda of a sweep), after `columns`; may be
+    // null. Use columnsOf(cfg) for the full list a run stores.
+    std::function<std::vector<MetricColumn>(const RunConfig&)> extraColumns;
     DetectorTarget detector;
     std::vector<ViewSpec> views;
     QStringList dialogKeys;       // dotted keys the new-run dialog edits
@@ -76,7 +79,8 @@ struct ExperimentInfo {
     // Derived quantities for `describe` / `info` (parameter count, sequence length, ...).
     std::function<QJsonObject(const RunConfig&)> quantities;
 
-    int columnIndex(const QString& key) const;  // -1 if absent
+    int columnIndex(const QString& key) const;  // -1 if absent (among `columns`)
+    std::vector<MetricColumn> columnsOf(const RunConfig& cfg) const;
     const ViewSpec* view(const QString& kind) const;
 };
 

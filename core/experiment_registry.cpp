@@ -2,6 +2,7 @@
 // experiments/experiment_factory.cpp). Adding an experiment adds one line here and one there.
 #include "experiment_info.h"
 
+#include "experiments/factor_toy/factor_info.h"
 #include "experiments/matrix_completion/mc_info.h"
 
 namespace plateau {
@@ -19,6 +20,13 @@ int ExperimentInfo::columnIndex(const QString& key) const {
     return -1;
 }
 
+std::vector<MetricColumn> ExperimentInfo::columnsOf(const RunConfig& cfg) const {
+    std::vector<MetricColumn> all = columns;
+    if (extraColumns)
+        for (const MetricColumn& c : extraColumns(cfg)) all.push_back(c);
+    return all;
+}
+
 const ViewSpec* ExperimentInfo::view(const QString& kind) const {
     for (const ViewSpec& v : views)
         if (v.kind == kind) return &v;
@@ -28,6 +36,7 @@ const ViewSpec* ExperimentInfo::view(const QString& kind) const {
 const std::vector<const ExperimentInfo*>& experimentRegistry() {
     static const std::vector<const ExperimentInfo*> list = {
         &mc::info(),
+        &factor::info(),
     };
     return list;
 }

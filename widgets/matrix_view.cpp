@@ -198,6 +198,9 @@ void MatrixView::redraw() {
     }
     // The info line: the item's masked MSE (if asked for) and the template's scalars.
     QString info = QString("step %1 · colour range ±%2").arg(s->step).arg(scale, 0, 'f', 2);
+    // Items named by a value (the factor toy's pairs by their lambda).
+    if (const NamedArray* v = s->array(m_params.value("item_value_array").toString()); v && std::size_t(b) < v->count())
+        info = QString("%1 = %2 · ").arg(m_params.value("item_value_name").toString("value")).arg(v->at(std::size_t(b)), 0, 'g', 4) + info;
     const QJsonArray err = m_params.value("error_of").toArray();
     if (err.size() == 3) {
         int r = 0, c = 0;

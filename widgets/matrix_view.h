@@ -11,7 +11,8 @@
 //              "error_of": [prediction, truth, marks]   (optional: per-item masked MSE in the info line)
 //              "series": [{"scalar": "copy_mse", "label": "...", "color": "#0072b2", "dashed": false}],
 //              "series_log": true, "series_x_label": "...",
-//              "info": "text with %scalar_name placeholders"}
+//              "info": "text with %scalar_name placeholders",
+//              "item_value_array": "factor.lambdas", "item_value_name": "λ"   (optional: names each item)}
 #pragma once
 
 #include "snapshot.h"

@@ -124,7 +124,16 @@ void MetricsView::rebuildPlots() {
             it = m_groups.end() - 1;
         }
         Group& g = *it;
-        const QColor color = kColors[g.series.size() % 8];
+        // Colours in order among the columns shown at first, then the hidden ones (so the curves on
+        // screen never share a colour).
+        int shownBefore = 0, hiddenBefore = 0, shownInGroup = 0;
+        for (std::size_t k = 0; k < cols.size(); ++k)
+            if (cols[k].unit == g.unit) {
+                if (k < c) (cols[k].shown ? shownBefore : hiddenBefore)++;
+                if (cols[k].shown) ++shownInGroup;
+            }
+        const int rank = cols[c].shown ? shownBefore : shownInGroup + hiddenBefore;
+        const QColor color = kColors[rank % 8];
         QColor faint = color;
         faint.setAlpha(55);
         Series s;

@@ -11,7 +11,7 @@ void SessionModel::reset(const RunConfig& cfg, const QString& runDir, const std:
     m_cfg = cfg;
     m_runDir = runDir;
     m_hasRun = true;
-    m_columns = columns.empty() ? cfg.info().columns : columns;
+    m_columns = columns.empty() ? cfg.info().columnsOf(cfg) : columns;
     m_references = cfg.info().references ? cfg.info().references(cfg) : std::vector<ReferenceLine>{};
     m_watched = columnIndex(cfg.info().detector.column);
     m_metrics = earlier;

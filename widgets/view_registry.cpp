@@ -1,6 +1,7 @@
 #include "view_registry.h"
 
 #include "attention_view.h"
+#include "factor_view.h"
 #include "matrix_view.h"
 #include "metrics_view.h"
 #include "spectra_view.h"
@@ -22,6 +23,7 @@ const std::map<QString, Factory>& registry() {
         {"attention", make<AttentionView>()},
         {"spectra", make<SpectraView>()},
         {"matrices", make<MatrixView>()},
+        {"factor", make<FactorView>()},  // the factor toy's own
     };
     return r;
 }

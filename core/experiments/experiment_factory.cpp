@@ -6,6 +6,7 @@
 #include "experiment.h"
 
 #include "analysis/spectra.h"
+#include "experiments/factor_toy/factor_experiment.h"
 #include "experiments/matrix_completion/mc_experiment.h"
 
 namespace plateau {
@@ -42,12 +43,13 @@ std::int64_t Experiment::parameterCount() {
 }
 
 std::vector<double> Experiment::emptyValues() const {
-    return std::vector<double>(info().columns.size(), std::numeric_limits<double>::quiet_NaN());
+    return std::vector<double>(info().columnsOf(m_cfg).size(), std::numeric_limits<double>::quiet_NaN());
 }
 
 Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg) {
     try {
         if (cfg.experiment == "matrix_completion") return std::unique_ptr<Experiment>(new McExperiment(cfg));
+        if (cfg.experiment == "factor_toy") return std::unique_ptr<Experiment>(new FactorExperiment(cfg));
     } catch (const std::exception& e) {
         return Error{"experiment " + cfg.experiment + ": cannot build: " +
                      QString::fromStdString(e.what()).section('\n', 0, 0)};

@@ -86,7 +86,7 @@ Result<std::unique_ptr<RunStore>> RunStore::create(const QString& dir, const Run
     if (!d.mkpath("checkpoints")) return Error{dir + "/checkpoints: cannot create the folder"};
     std::unique_ptr<RunStore> store(new RunStore);
     store->m_dir = QDir(dir).absolutePath();
-    store->m_columns = cfg.info().columns;
+    store->m_columns = cfg.info().columnsOf(cfg);
     store->m_format = kRunFormatVersion;
     for (const MetricColumn& c : store->m_columns)
         if (!safeKey(c.key) || commonMetricKeys().contains(c.key))
@@ -211,7 +211,8 @@ Status RunStore::readColumns() {
         // Help texts are not stored: take them from the experiment where it has the column.
         const ExperimentInfo& info = m_cfg.info();
         if (info.id == m_cfg.experiment)
-            if (int i = info.columnIndex(c.key); i >= 0) c.help = info.columns[std::size_t(i)].help;
+            for (const MetricColumn& known : info.columnsOf(m_cfg))
+                if (known.key == c.key) c.help = known.help;
         cols.push_back(c);
     }
     m_columns = std::move(cols);

@@ -32,6 +32,7 @@ Trainer::Trainer(const RunConfig& cfg) : m_cfg(cfg), m_opt(makeOptimizer(cfg.opt
     if (!e) throw std::runtime_error(e.error().toStdString());
     m_experiment = std::move(e.value());
     m_named = m_experiment->parameters();
+    m_columnCount = m_experiment->info().columnsOf(cfg).size();
     for (const NamedParameter& p : m_named) {
         m_opt->add(p.name, p.tensor, weightDecayFor(p, cfg.optim));
         m_params.push_back(p.tensor);
@@ -69,7 +70,7 @@ StepMetrics Trainer::step() {
     m.lr = learningRate(m.step);
     m_opt->step(m.lr);
     m.values = std::move(out.values);
-    if (m.values.size() != m_experiment->info().columns.size())
+    if (m.values.size() != m_columnCount)
         throw std::logic_error("experiment " + m_cfg.experiment.toStdString() + " returned the wrong number of metric values");
     if (m_cfg.train.evalEvery > 0 && m.step % m_cfg.train.evalEvery == 0) m_experiment->evaluate(m_stepsDone, m.values);
     ++m_stepsDone;

@@ -47,6 +47,7 @@ private:
     std::unique_ptr<Optimizer> m_opt;
     std::vector<NamedParameter> m_named;
     std::vector<torch::Tensor> m_params;
+    std::size_t m_columnCount = 0;
     qint64 m_stepsDone = 0;
     double m_trainSeconds = 0.0;
 };
