@@ -78,6 +78,10 @@ struct ExperimentInfo {
     std::function<Status(const RunConfig&, const QString& source)> validate;
     // Derived quantities for `describe` / `info` (parameter count, sequence length, ...).
     std::function<QJsonObject(const RunConfig&)> quantities;
+    // A configuration that trains a few steps in well under a second (a preset and --set
+    // overrides): what the registry-driven contract test (tests/tst_experiments.cpp) runs.
+    QString smokePreset;
+    QStringList smokeOverrides;
 
     int columnIndex(const QString& key) const;  // -1 if absent (among `columns`)
     std::vector<MetricColumn> columnsOf(const RunConfig& cfg) const;
@@ -89,6 +93,11 @@ const std::vector<const ExperimentInfo*>& experimentRegistry();
 const ExperimentInfo* findExperiment(const QString& id);
 QStringList experimentIds();
 QString defaultExperimentId();  // "matrix_completion": what a config without "experiment" is
+
+// The snapshot arrays and scalars a view of this spec reads (the conventional names of
+// snapshot.h, or its parameters' arrays): what an experiment that lists the view must provide.
+QStringList snapshotArraysFor(const ViewSpec& view);
+QStringList snapshotScalarsFor(const ViewSpec& view);
 
 // Columns every run's metrics table has before the experiment's own (run format 2).
 QStringList commonMetricKeys();  // step, time_s, lr, grad_norm, step_ms

@@ -55,6 +55,36 @@ QStringList experimentIds() {
 
 QString defaultExperimentId() { return "matrix_completion"; }
 
+QStringList snapshotArraysFor(const ViewSpec& v) {
+    QStringList out;
+    if (v.kind == "attention") out << "attention";
+    if (v.kind == "spectra") out << "spectra.qk" << "spectra.ov" << "spectra.qk_rank" << "spectra.ov_rank";
+    if (v.kind == "factor") out << "factor.lambdas" << "factor.sv" << "factor.predicted_sv";
+    if (v.kind == "matrices") {
+        for (const QJsonValue& p : v.params.value("panels").toArray()) {
+            const QJsonObject o = p.toObject();
+            if (o.contains("array")) out << o.value("array").toString();
+            for (const QJsonValue& d : o.value("abs_diff").toArray()) out << d.toString();
+            if (o.contains("marks")) out << o.value("marks").toString();
+        }
+        if (v.params.contains("item_value_array")) out << v.params.value("item_value_array").toString();
+    }
+    if (v.kind == "series")
+        for (const QJsonValue& p : v.params.value("arrays").toArray()) out << p.toObject().value("array").toString();
+    out.removeDuplicates();
+    return out;
+}
+
+QStringList snapshotScalarsFor(const ViewSpec& v) {
+    QStringList out;
+    for (const QJsonValue& p : v.params.value("series").toArray()) {
+        const QJsonObject o = p.toObject();
+        if (o.contains("scalar")) out << o.value("scalar").toString();
+    }
+    out.removeDuplicates();
+    return out;
+}
+
 QStringList commonMetricKeys() { return {"step", "time_s", "lr", "grad_norm", "step_ms"}; }
 
 }  // namespace plateau

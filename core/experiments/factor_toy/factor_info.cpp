@@ -102,6 +102,8 @@ ExperimentInfo makeInfo() {
                          "); set model.dtype = float32 for " + c.optim.name};
         return Status::success();
     };
+    e.smokePreset = "factor-toy";
+    e.smokeOverrides = {"task.lambdas=[0, 0.4, 1.0]"};
     e.quantities = [](const RunConfig& c) {
         const Settings s = settingsOf(c);
         QJsonArray pred;

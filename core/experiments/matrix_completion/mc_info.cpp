@@ -146,6 +146,9 @@ ExperimentInfo makeInfo() {
             return Error{p + "task.rank: " + QString::number(t.rank) + " exceeds task.n = " + QString::number(t.n)};
         return Status::success();
     };
+    e.smokePreset = "tiny";
+    e.smokeOverrides = {"task.n=4", "task.batch_size=16", "task.eval_batch_size=8", "model.layers=2", "model.heads=2",
+                        "model.width=16", "model.ffn=32", "train.probe_size=4", "train.eval_every=2"};
     e.quantities = [](const RunConfig& c) {
         const TaskConfig t = taskOf(c);
         const ModelConfig m = modelOf(c);
