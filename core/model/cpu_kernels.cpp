@@ -136,12 +136,15 @@ void forwardImpl(const Shape& s, const float* __restrict qkv, float* __restrict 
         float* __restrict P = probs + bh * T * T;
         for (std::int64_t i = 0; i < T; ++i) {
             rowProduct(q + i * dh, kt, Tp, dh, row);  // scores of query i
+            // Causal: keys 0..i only; the rest get probability exactly 0 (so the backward, which
+            // multiplies by P, gives them no gradient either).
+            const std::int64_t keys = s.causal ? i + 1 : T;
             float mx = row[0];
 #pragma omp simd reduction(max : mx)
-            for (std::int64_t j = 0; j < T; ++j) mx = row[j] > mx ? row[j] : mx;
+            for (std::int64_t j = 0; j < keys; ++j) mx = row[j] > mx ? row[j] : mx;
             float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-            for (std::int64_t j = 0; j < T; ++j) {
+            for (std::int64_t j = 0; j < keys; ++j) {
                 const float e = expNonPositive(row[j] - mx);
                 row[j] = e;
                 sum += e;
@@ -149,8 +152,9 @@ void forwardImpl(const Shape& s, const float* __restrict qkv, float* __restrict 
             const float inv = 1.0f / sum;
             float* __restrict p = P + i * T;
 #pragma omp simd
-            for (std::int64_t j = 0; j < T; ++j) p[j] = row[j] * inv;
-            weightedRowSum<DH>(p, 1, v, T, dh, out + (b * T + i) * D + ho);  // O[i] = P[i] V
+            for (std::int64_t j = 0; j < keys; ++j) p[j] = row[j] * inv;
+            for (std::int64_t j = keys; j < T; ++j) p[j] = 0.0f;
+            weightedRowSum<DH>(p, 1, v, keys, dh, out + (b * T + i) * D + ho);  // O[i] = P[i] V
         }
     }
 }

@@ -10,7 +10,8 @@ namespace plateau::attn {
 
 struct Shape {
     std::int64_t T, D, H, dh;
-    float scale;  // 1 / sqrt(dh)
+    float scale;          // 1 / sqrt(dh)
+    bool causal = false;  // query i attends to keys 0..i only
 };
 
 // qkv (B, T, 3D) -> probs (B, H, T, T), out (B, T, D).

@@ -48,12 +48,46 @@ public:
     }
 };
 
+// The same without a bias (decoders whose Linears have none).
+class OneDnnLinearNoBiasFn : public torch::autograd::Function<OneDnnLinearNoBiasFn> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& xIn,
+                                 const torch::Tensor& weightIn) {
+        const int64_t in = weightIn.size(1), out = weightIn.size(0);
+        const torch::Tensor x = xIn.reshape({-1, in}).contiguous();
+        const torch::Tensor w = weightIn.contiguous();
+        const int64_t rows = x.size(0);
+        torch::Tensor y = torch::empty({rows, out}, x.options());
+        sgemm('N', 'T', rows, out, in, x.data_ptr<float>(), in, w.data_ptr<float>(), in, 0.0f, y.data_ptr<float>(), out);
+        ctx->save_for_backward({x, w});
+        auto sizes = xIn.sizes().vec();
+        sizes.back() = out;
+        return y.view(sizes);
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor& x = saved[0];
+        const torch::Tensor& w = saved[1];
+        const int64_t rows = x.size(0), in = w.size(1), out = w.size(0);
+        auto inSizes = grads[0].sizes().vec();
+        inSizes.back() = in;
+        const torch::Tensor g = grads[0].reshape({rows, out}).contiguous();
+        auto gx = torch::empty({rows, in}, x.options());
+        auto gw = torch::empty({out, in}, w.options());
+        sgemm('N', 'N', rows, in, out, g.data_ptr<float>(), out, w.data_ptr<float>(), in, 0.0f, gx.data_ptr<float>(), in);
+        sgemm('T', 'N', out, in, rows, g.data_ptr<float>(), out, x.data_ptr<float>(), in, 0.0f, gw.data_ptr<float>(), in);
+        return {gx.view(inSizes), gw};
+    }
+};
+
 }  // namespace
 
 torch::Tensor fastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-    if (x.scalar_type() != torch::kFloat32 || weight.scalar_type() != torch::kFloat32 ||
-        !bias.defined() || x.numel() == 0)
+    if (x.scalar_type() != torch::kFloat32 || weight.scalar_type() != torch::kFloat32 || x.numel() == 0)
         return torch::linear(x, weight, bias);
+    if (!bias.defined()) return OneDnnLinearNoBiasFn::apply(x, weight);
     return OneDnnLinearFn::apply(x, weight, bias);
 }
 

@@ -8,7 +8,7 @@
 
 namespace plateau {
 
-// x: (..., in), weight: (out, in), bias: (out). Differentiable in all three.
+// x: (..., in), weight: (out, in), bias: (out) or undefined (no bias). Differentiable in all.
 torch::Tensor fastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
 }  // namespace plateau

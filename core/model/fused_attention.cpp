@@ -13,8 +13,9 @@
 namespace plateau {
 namespace {
 
-attn::Shape shapeOf(const torch::Tensor& qkv, int64_t heads) {
+attn::Shape shapeOf(const torch::Tensor& qkv, int64_t heads, bool causal) {
     attn::Shape d;
+    d.causal = causal;
     d.T = qkv.size(1);
     d.D = qkv.size(2) / 3;
     d.H = heads;
@@ -29,9 +30,9 @@ int64_t grainOf(const attn::Shape& d) { return std::max<int64_t>(1, 4096 / (d.T 
 class FusedAttentionFn : public torch::autograd::Function<FusedAttentionFn> {
 public:
     static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx,
-                                                  const torch::Tensor& qkvIn, int64_t heads) {
+                                                  const torch::Tensor& qkvIn, int64_t heads, bool causal) {
         const torch::Tensor qkv = qkvIn.contiguous();
-        const attn::Shape d = shapeOf(qkv, heads);
+        const attn::Shape d = shapeOf(qkv, heads, causal);
         const int64_t B = qkv.size(0);
         auto out = torch::empty({B, d.T, d.D}, qkv.options());
         auto probs = torch::empty({B, d.H, d.T, d.T}, qkv.options());
@@ -44,6 +45,7 @@ public:
         });
         ctx->save_for_backward({qkv, probs});
         ctx->saved_data["heads"] = heads;
+        ctx->saved_data["causal"] = causal;
         ctx->mark_non_differentiable({probs});
         return {out, probs};
     }
@@ -53,7 +55,7 @@ public:
         const auto saved = ctx->get_saved_variables();
         const torch::Tensor& qkv = saved[0];
         const torch::Tensor& probs = saved[1];
-        const attn::Shape d = shapeOf(qkv, ctx->saved_data["heads"].toInt());
+        const attn::Shape d = shapeOf(qkv, ctx->saved_data["heads"].toInt(), ctx->saved_data["causal"].toBool());
         const int64_t B = qkv.size(0);
         const torch::Tensor gout = grads[0].contiguous();
         auto gqkv = torch::empty_like(qkv);
@@ -65,17 +67,17 @@ public:
         at::parallel_for(0, B * d.H, grainOf(d), [&](int64_t begin, int64_t end) {
             fn(d, src, p, go, g, begin, end);
         });
-        return {gqkv, torch::Tensor()};
+        return {gqkv, torch::Tensor(), torch::Tensor()};
     }
 };
 
 }  // namespace
 
-std::vector<torch::Tensor> fusedSelfAttention(const torch::Tensor& qkv, int64_t heads) {
+std::vector<torch::Tensor> fusedSelfAttention(const torch::Tensor& qkv, int64_t heads, bool causal) {
     TORCH_CHECK(qkv.dim() == 3 && qkv.size(2) % (3 * heads) == 0, "qkv must be (B, T, 3D)");
     TORCH_CHECK(qkv.scalar_type() == torch::kFloat32, "fused attention is float32 only");
     TORCH_CHECK(qkv.size(2) / 3 / heads <= 1024, "head dim above 1024 is not supported");
-    return FusedAttentionFn::apply(qkv, heads);
+    return FusedAttentionFn::apply(qkv, heads, causal);
 }
 
 }  // namespace plateau

@@ -9,7 +9,8 @@
 namespace plateau {
 
 // qkv: (B, T, 3D) float32, [Q | K | V] along the last axis, heads contiguous inside each.
-// Returns {context (B, T, D), probabilities (B, H, T, T)}; differentiable w.r.t. qkv.
-std::vector<torch::Tensor> fusedSelfAttention(const torch::Tensor& qkv, int64_t heads);
+// Returns {context (B, T, D), probabilities (B, H, T, T)}; differentiable w.r.t. qkv. causal: query
+// i attends to keys 0..i (probabilities above the diagonal are 0).
+std::vector<torch::Tensor> fusedSelfAttention(const torch::Tensor& qkv, int64_t heads, bool causal = false);
 
 }  // namespace plateau

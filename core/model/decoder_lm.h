@@ -1,0 +1,87 @@
+// DecoderLM: one causal decoder family with options instead of copies. Positions learned | rotary |
+// none; LayerNorm pre | post | none; MLP GELU (exact or tanh) | ReLU | none (attention-only);
+// biases on or off; a tied or separate output head; softmax or linear attention. State-dict
+// names follow nanoGPT / minGPT (transformer.wte.weight, transformer.h.{i}.attn.c_attn.weight,
+// lm_head.weight, ...; nn.Linear layout (out, in)), so a researcher's nanoGPT code reads them. The
+// GPT matrix completion, associative recall, modular arithmetic and a linear transformer are all
+// configurations of it. Forward hooks for analyses: attention probabilities, hidden states,
+// per-layer head contexts; a head intervention (zero, mean-ablate, uniform); replacing chosen
+// heads' contexts (activation patching). Training takes the fast path (fused causal attention,
+// oneDNN linears) and pays for no hook it does not use. Owned and run by one thread at a time.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "model/decoder_dims.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plateau {
+
+// What a forward pass may do besides predicting (analyses only; training uses none of it).
+struct HeadIntervention {
+    enum class Kind { Zero, MeanProbs, UniformProbs };
+    int layer = 0, head = 0;
+    Kind kind = Kind::MeanProbs;  // MeanProbs: the probabilities' mean over the batch (the paper's ablation)
+};
+struct DecoderForwardOptions {
+    bool attentions = false;    // every layer's (B, H, T, T) probabilities (linear: the raw scores)
+    bool hiddenStates = false;  // the embedding output and every block's output, (B, T, D)
+    bool contexts = false;      // every layer's per-head context (B, H, T, dh), before c_proj
+    std::vector<HeadIntervention> interventions;
+    // Activation patching: layer -> context (B, H, T, dh) whose heads in `patchHeads` (all if empty)
+    // replace the computed ones before c_proj.
+    std::map<int, torch::Tensor> patchContexts;
+    std::vector<int> patchHeads;
+};
+struct DecoderForwardOutput {
+    torch::Tensor logits;                     // (B, T, vocab)
+    std::vector<torch::Tensor> attentions;    // L x (B, H, T, T)
+    std::vector<torch::Tensor> hiddenStates;  // (L + 1) x (B, T, D)
+    std::vector<torch::Tensor> contexts;      // L x (B, H, T, dh)
+};
+
+struct DecoderBlockRefs {
+    torch::nn::LayerNorm ln1{nullptr}, ln2{nullptr};
+    torch::nn::Linear cAttn{nullptr}, attnProj{nullptr};
+    torch::nn::Linear cFc{nullptr}, mlpProj{nullptr};
+};
+
+class DecoderLMImpl : public torch::nn::Module {
+public:
+    explicit DecoderLMImpl(const DecoderDims& dims);
+
+    // tokens (B, T) int64, T <= maxPositions when positions are learned.
+    DecoderForwardOutput forward(const torch::Tensor& tokens, const DecoderForwardOptions& opts = {});
+
+    const DecoderDims& dims() const { return m_dims; }
+    const DecoderBlockRefs& block(int i) const { return m_blocks.at(std::size_t(i)); }
+    // The output head's weight (vocab, D): lm_head.weight, or wte.weight when tied.
+    torch::Tensor headWeight() const;
+    // Fast kernels (fused causal attention, oneDNN linears) or plain LibTorch ops; the same function.
+    // Plain ops are always used for float64 and whenever a hook needs the probabilities.
+    void setFastKernels(bool on) { m_fast = on; }
+    // GPT's initialisation from gen (see DecoderDims::initStd, residualInit); zero biases, LN (1, 0).
+    void resetParameters(torch::Generator& gen);
+
+private:
+    torch::Tensor linear(const torch::nn::Linear& l, const torch::Tensor& x) const;
+    torch::Tensor attention(int layer, const DecoderBlockRefs& b, const torch::Tensor& h, const DecoderForwardOptions& o,
+                            DecoderForwardOutput& out);
+    torch::Tensor mlp(const DecoderBlockRefs& b, const torch::Tensor& h) const;
+    torch::Tensor rotate(const torch::Tensor& x) const;  // (B, T, H, dh) -> rotary-embedded
+
+    DecoderDims m_dims;
+    bool m_fast = true;
+    torch::nn::Embedding m_wte{nullptr}, m_wpe{nullptr};
+    torch::nn::LayerNorm m_lnF{nullptr};
+    std::vector<DecoderBlockRefs> m_blocks;
+    torch::nn::Linear m_head{nullptr};
+    torch::Tensor m_cos, m_sin;  // rotary tables (maxPositions, dh)
+};
+TORCH_MODULE(DecoderLM);
+
+}  // namespace plateau
