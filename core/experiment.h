@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include "analysis/spectra.h"
 #include "config.h"
 #include "experiment_info.h"
 #include "result.h"
@@ -69,6 +70,10 @@ protected:
     torch::Generator m_gen;  // seeded with train.seed; draws the initialisation
 };
 
+// DecoderLM's nanoGPT names -> weight-decay role (attention: attn.*; mlp: mlp.*; embedding: wte, wpe;
+// norm: ln_*; readout: lm_head; biases and norms marked).
+NamedParameter classifyDecoderParameter(const std::string& name, const torch::Tensor& t);
+
 // The registry's factory (experiments/experiment_factory.cpp). Errors name the config field.
 Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg);
 
@@ -77,6 +82,10 @@ Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg);
 // (out, in), each (D, D) or Q/K/V stacked (3D, D). Allocates the arrays on the first layer.
 void addHeadSpectra(Snapshot& s, int layer, int layers, int heads, const torch::Tensor& wq, const torch::Tensor& wk,
                     const torch::Tensor& wv, const torch::Tensor& wo);
+// Per head of one layer: the stats of W_K,h^T W_Q,h (index 2h) and P_h W_V,h (index 2h + 1); the
+// weights as for addHeadSpectra.
+std::vector<CircuitStats> layerCircuitStats(int heads, const torch::Tensor& wq, const torch::Tensor& wk,
+                                                   const torch::Tensor& wv, const torch::Tensor& wo);
 // attention (L, H, T, T) from a list of per-layer (B, H, T, T) probabilities (batch mean).
 void addAttention(Snapshot& s, const std::vector<torch::Tensor>& probs);
 

@@ -2,7 +2,9 @@
 // experiments/experiment_factory.cpp). Adding an experiment adds one line here and one there.
 #include "experiment_info.h"
 
+#include "experiments/associative_recall/assoc_info.h"
 #include "experiments/factor_toy/factor_info.h"
+#include "experiments/gpt_matrix_completion/gpt_mc_info.h"
 #include "experiments/matrix_completion/mc_info.h"
 
 namespace plateau {
@@ -36,6 +38,8 @@ const ViewSpec* ExperimentInfo::view(const QString& kind) const {
 const std::vector<const ExperimentInfo*>& experimentRegistry() {
     static const std::vector<const ExperimentInfo*> list = {
         &mc::info(),
+        &gptmc::info(),
+        &assoc::info(),
         &factor::info(),
     };
     return list;

@@ -141,6 +141,54 @@ private slots:
         QVERIFY(detectDrops({}, {}).drops.empty());
         QVERIFY(detectDrops({1, 2, 3}, {1.0, 0.5, 0.1}).drops.empty());  // too short to judge
     }
+    void risingAccuracyIsAJump_data() {
+        QTest::addColumn<unsigned>("seed");
+        for (unsigned seed : {1u, 2u, 3u, 4u}) QTest::newRow(qPrintable(QString("seed %1").arg(seed))) << seed;
+    }
+    void risingAccuracyIsAJump() {
+        // An accuracy column sits near chance (1 %) for 3000 steps, then jumps to 99 % within ~100:
+        // declared rising, the detector watches 1 - accuracy and reports the jump at its place.
+        QFETCH(unsigned, seed);
+        std::mt19937 rng(seed);
+        std::normal_distribution<double> noise(0.0, 0.003);
+        std::vector<StepMetrics> rows;
+        for (int t = 1; t <= 6000; ++t) {
+            const double x = 1.0 / (1.0 + std::exp(-(t - 3000) / 20.0));
+            StepMetrics m;
+            m.step = t;
+            m.values = {std::clamp(0.01 + 0.98 * x + noise(rng), 0.0, 1.0)};
+            rows.push_back(m);
+        }
+        MetricColumn acc;
+        acc.key = "acc";
+        acc.better = Better::Higher;
+        const DetectorTarget rising{"acc", true, 1.0};
+        const DropDetection d = detectOnRows(rows, {acc}, rising, 6000);
+        QCOMPARE(int(d.drops.size()), 1);
+        const DropEvent& e = d.drops.front();
+        QVERIFY2(e.onsetStep > 2700 && e.onsetStep < 3050, qPrintable(QString::number(e.onsetStep)));
+        QVERIFY(e.complete && e.endStep > 3000 && e.endStep < 3800);
+        QVERIFY(std::abs(columnValue(rising, e.levelBefore) - 0.01) < 0.005);  // back in accuracy units
+        QVERIFY(std::abs(columnValue(rising, e.levelAfter) - 0.99) < 0.005);
+        QVERIFY(e.factor > 20);
+        // The same column declared falling finds nothing: an accuracy that rises is no drop.
+        const DropDetection wrong = detectOnRows(rows, {acc}, DetectorTarget{"acc", false, 1.0}, 6000);
+        QVERIFY(wrong.drops.empty());
+        // A column that is absent gives an empty detection, not a crash.
+        QVERIFY(detectOnRows(rows, {acc}, DetectorTarget{"nope", false, 1.0}, 6000).drops.empty());
+    }
+    void slowlyRisingAccuracyIsNoJump() {
+        std::vector<StepMetrics> rows;
+        for (int t = 1; t <= 20000; ++t) {
+            StepMetrics m;
+            m.step = t;
+            m.values = {0.5 * (1.0 - std::exp(-t / 8000.0))};  // an error rate from 1 to 0.59: < 3x
+            rows.push_back(m);
+        }
+        MetricColumn acc;
+        acc.key = "acc";
+        QVERIFY(detectOnRows(rows, {acc}, DetectorTarget{"acc", true, 1.0}, 20000).drops.empty());
+    }
     void onlineMatchesOffline() {
         const Curve c = make(16000, [](double t) { return stepLevel(t, 0.04, 0.002, 9000, 80); }, 0.1);
         OnlineDropDetector online(DetectorParams::forLength(c.loss.size()), 100);

@@ -10,6 +10,7 @@
 #include "run/checkpoint.h"
 #include "run/run_store.h"
 #include "run/snapshot_codec.h"
+#include "smoke_config.h"
 #include "test_main.h"
 #include "train/trainer.h"
 #include "train/training_session.h"
@@ -25,20 +26,6 @@
 using namespace plateau;
 
 namespace {
-RunConfig smokeConfig(const ExperimentInfo& e, qint64 steps) {
-    auto c = loadPreset(e.smokePreset);
-    if (!c) qFatal("%s: smoke preset: %s", qPrintable(e.id), qPrintable(c.error()));
-    RunConfig cfg = c.value();
-    for (const QString& o : e.smokeOverrides)
-        if (Status s = applyOverride(cfg, o); !s) qFatal("%s: %s", qPrintable(e.id), qPrintable(s.error()));
-    cfg.train.steps = steps;
-    cfg.train.threads = 2;
-    cfg.train.checkpointEvery = 0;
-    cfg.train.snapshotSaveEvery = 5;
-    if (Status s = validateConfig(cfg, e.id); !s) qFatal("%s", qPrintable(s.error()));
-    if (cfg.experiment != e.id) qFatal("%s: smoke preset is of %s", qPrintable(e.id), qPrintable(cfg.experiment));
-    return cfg;
-}
 bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 QString sameRows(const std::vector<StepMetrics>& a, const std::vector<StepMetrics>& b) {
     if (a.size() != b.size()) return QString("%1 rows vs %2").arg(a.size()).arg(b.size());

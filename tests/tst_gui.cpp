@@ -14,6 +14,9 @@
 #include "run/run_store.h"
 #include "runtime_env.h"
 #include "session_model.h"
+#include "smoke_config.h"
+#include "experiment_info.h"
+#include "figure_export.h"
 #include "gui_test_main.h"
 #include "spectra_view.h"
 #include "training_controller.h"
@@ -157,6 +160,50 @@ private slots:
         QVERIFY(rows);
         QCOMPARE(rows.value().back().step, lastStep(w));
         QVERIFY(!QDir(tmp.filePath("run/checkpoints")).entryList({"*.pt"}).isEmpty());
+    }
+
+    void everyExperimentShowsItsViews_data() {
+        QTest::addColumn<QString>("id");
+        for (const ExperimentInfo* e : experimentRegistry()) QTest::newRow(qPrintable(e->id)) << e->id;
+    }
+    void everyExperimentShowsItsViews() {
+        // The window builds the docks the experiment lists, each view draws its snapshots and
+        // metrics and exports a figure that is not blank and the CSV behind it.
+        QFETCH(QString, id);
+        const ExperimentInfo& e = *findExperiment(id);
+        QTemporaryDir tmp;
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        RunConfig c = smokeConfig(e, 40);
+        c.train.snapshotEvery = 5;
+        w.startRun(c, tmp.filePath("run"));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->isRunning() && w.session()->snapshots().size() >= 3, 120000);
+        QCOMPARE(w.viewsExperiment(), id);
+        QCOMPARE(w.docks().size(), int(e.views.size()));
+        QCOMPARE(int(w.views().size()), int(e.views.size()));
+        QCOMPARE(w.session()->columns().size(), e.columnsOf(c).size());
+        QVERIFY2(w.lastMessage().isEmpty(), qPrintable(w.lastMessage()));
+        for (int i = 0; i < int(e.views.size()); ++i) {
+            QCOMPARE(w.docks()[i]->windowTitle(), e.views[std::size_t(i)].title);
+            ThrottledView* v = w.views()[i];
+            QCOMPARE(v->figureName(), e.views[std::size_t(i)].name);
+            v->redrawNow();
+            QVERIFY(!v->figureParts().isEmpty());
+            const QString png = tmp.filePath(v->figureName() + ".png");
+            FigureOptions o;
+            o.size = QSize(800, 500);
+            o.dpi = 96;
+            Status st = w.exportView(v, png, {FigureFormat::Png}, false, o);
+            QVERIFY2(st.ok(), qPrintable(st.error()));
+            QImage img(png);
+            QSet<QRgb> colours;
+            for (int y = 0; y < img.height(); y += 5)
+                for (int x = 0; x < img.width(); x += 5) colours.insert(img.pixel(x, y));
+            QVERIFY2(colours.size() > 12, qPrintable(id + "/" + v->figureName() + ": a blank figure"));
+            Status csv = w.exportView(v, tmp.filePath(v->figureName() + ".csv"), {}, true, {});
+            QVERIFY2(csv.ok(), qPrintable(csv.error()));
+        }
     }
 
     void closingMidTrainingLeavesAReadableRun() {

@@ -21,6 +21,18 @@ std::vector<float> lowRankProductSingularValues(const float* a, const float* b, 
     return out;  // JacobiSVD sorts descending
 }
 
+CircuitStats circuitStats(const float* a, const float* b, int m, int r) {
+    CircuitStats st;
+    st.singular = lowRankProductSingularValues(a, b, m, r);
+    const RowMajor A = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(a, m, r).cast<double>();
+    const RowMajor B = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(b, r, m).cast<double>();
+    st.imbalance = (A.transpose() * A - B * B.transpose()).norm();
+    double nuclear = 0;
+    for (float v : st.singular) nuclear += double(v);
+    st.gap = 0.5 * (A.squaredNorm() + B.squaredNorm()) - nuclear;
+    return st;
+}
+
 int pseudoRank(const std::vector<float>& v, double share) {
     double total = 0;
     for (float x : v) total += double(x);

@@ -6,7 +6,9 @@
 #include "experiment.h"
 
 #include "analysis/spectra.h"
+#include "experiments/associative_recall/assoc_experiment.h"
 #include "experiments/factor_toy/factor_experiment.h"
+#include "experiments/gpt_matrix_completion/gpt_mc_experiment.h"
 #include "experiments/matrix_completion/mc_experiment.h"
 
 namespace plateau {
@@ -21,6 +23,25 @@ const char* paramRoleName(ParamRole r) {
     case ParamRole::Other: return "other";
     }
     return "other";
+}
+
+namespace {
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+bool endsWith(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+}  // namespace
+
+NamedParameter classifyDecoderParameter(const std::string& name, const torch::Tensor& t) {
+    NamedParameter p{name, t, ParamRole::Other, false};
+    const bool norm = contains(name, ".ln_");
+    p.biasOrNorm = norm || endsWith(name, ".bias");
+    if (norm) p.role = ParamRole::Norm;
+    else if (contains(name, ".attn.")) p.role = ParamRole::Attention;
+    else if (contains(name, ".mlp.")) p.role = ParamRole::Mlp;
+    else if (contains(name, ".wte.") || contains(name, ".wpe.")) p.role = ParamRole::Embedding;
+    else if (contains(name, "lm_head")) p.role = ParamRole::Readout;
+    return p;
 }
 
 Experiment::Experiment(const RunConfig& cfg)
@@ -50,6 +71,8 @@ Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg) {
     try {
         if (cfg.experiment == "matrix_completion") return std::unique_ptr<Experiment>(new McExperiment(cfg));
         if (cfg.experiment == "factor_toy") return std::unique_ptr<Experiment>(new FactorExperiment(cfg));
+        if (cfg.experiment == "gpt_matrix_completion") return std::unique_ptr<Experiment>(new GptMcExperiment(cfg));
+        if (cfg.experiment == "associative_recall") return std::unique_ptr<Experiment>(new AssocExperiment(cfg));
     } catch (const std::exception& e) {
         return Error{"experiment " + cfg.experiment + ": cannot build: " +
                      QString::fromStdString(e.what()).section('\n', 0, 0)};
@@ -57,13 +80,36 @@ Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg) {
     return Error{"experiment: \"" + cfg.experiment + "\" has no training half in this build"};
 }
 
-void addHeadSpectra(Snapshot& s, int layer, int layers, int heads, const torch::Tensor& wqIn, const torch::Tensor& wkIn,
-                    const torch::Tensor& wvIn, const torch::Tensor& woIn) {
+std::vector<CircuitStats> layerCircuitStats(int heads, const torch::Tensor& wqIn, const torch::Tensor& wkIn,
+                                            const torch::Tensor& wvIn, const torch::Tensor& woIn) {
     const torch::Tensor wq = wqIn.detach().to(torch::kFloat32).contiguous();  // (D, D): rows = outputs
     const torch::Tensor wk = wkIn.detach().to(torch::kFloat32).contiguous();
     const torch::Tensor wv = wvIn.detach().to(torch::kFloat32).contiguous();
     const torch::Tensor wo = woIn.detach().to(torch::kFloat32).contiguous();  // (D, D): columns = heads' outputs
     const int D = int(wq.size(1)), H = heads, dh = int(wq.size(0)) / heads;
+    TORCH_CHECK(wo.size(0) == D && wo.size(1) == H * dh, "head circuits need a square output projection");
+    const float *q = wq.data_ptr<float>(), *k = wk.data_ptr<float>(), *v = wv.data_ptr<float>(), *o = wo.data_ptr<float>();
+    std::vector<float> a(std::size_t(D) * std::size_t(dh)), b(std::size_t(dh) * std::size_t(D));
+    std::vector<CircuitStats> out;
+    for (int h = 0; h < H; ++h) {
+        // W_K,h^T W_Q,h: A = W_K,h^T (D x dh), B = W_Q,h (dh x D).
+        for (int i = 0; i < D; ++i)
+            for (int r = 0; r < dh; ++r) a[std::size_t(i * dh + r)] = k[std::size_t((h * dh + r) * D + i)];
+        std::copy(q + std::size_t(h * dh) * std::size_t(D), q + std::size_t((h + 1) * dh) * std::size_t(D), b.begin());
+        out.push_back(circuitStats(a.data(), b.data(), D, dh));
+        // P_h W_V,h: A = P_h (D x dh), B = W_V,h (dh x D).
+        for (int i = 0; i < D; ++i)
+            for (int r = 0; r < dh; ++r) a[std::size_t(i * dh + r)] = o[std::size_t(i * D + h * dh + r)];
+        std::copy(v + std::size_t(h * dh) * std::size_t(D), v + std::size_t((h + 1) * dh) * std::size_t(D), b.begin());
+        out.push_back(circuitStats(a.data(), b.data(), D, dh));
+    }
+    return out;
+}
+
+void addHeadSpectra(Snapshot& s, int layer, int layers, int heads, const torch::Tensor& wq, const torch::Tensor& wk,
+                    const torch::Tensor& wv, const torch::Tensor& wo) {
+    const std::vector<CircuitStats> stats = layerCircuitStats(heads, wq, wk, wv, wo);
+    const int H = heads, dh = int(wq.size(0)) / heads;
     if (layer == 0) {
         s.addF32("spectra.qk", {layers, H, dh});
         s.addF32("spectra.ov", {layers, H, dh});
@@ -74,22 +120,10 @@ void addHeadSpectra(Snapshot& s, int layer, int layers, int heads, const torch::
     float* ovOut = s.arrays["spectra.ov"].f32.data();
     std::int32_t* qkRank = s.arrays["spectra.qk_rank"].i32.data();
     std::int32_t* ovRank = s.arrays["spectra.ov_rank"].i32.data();
-    const float *q = wq.data_ptr<float>(), *k = wk.data_ptr<float>(), *v = wv.data_ptr<float>(), *o = wo.data_ptr<float>();
-    const int Dout = int(wo.size(0));
-    TORCH_CHECK(Dout == D && int(wo.size(1)) == H * dh, "head spectra need a square output projection");
-    std::vector<float> a(std::size_t(std::max(D, Dout)) * std::size_t(dh)), b(std::size_t(dh) * std::size_t(D));
     for (int h = 0; h < H; ++h) {
         const std::size_t at = std::size_t(layer * H + h);
-        // W_K,h^T W_Q,h: A = W_K,h^T (D x dh), B = W_Q,h (dh x D).
-        for (int i = 0; i < D; ++i)
-            for (int r = 0; r < dh; ++r) a[std::size_t(i * dh + r)] = k[std::size_t((h * dh + r) * D + i)];
-        std::copy(q + std::size_t(h * dh) * std::size_t(D), q + std::size_t((h + 1) * dh) * std::size_t(D), b.begin());
-        const std::vector<float> qk = lowRankProductSingularValues(a.data(), b.data(), D, dh);
-        // P_h W_V,h: A = P_h (Dout x dh), B = W_V,h (dh x D); square when Dout = D.
-        for (int i = 0; i < Dout; ++i)
-            for (int r = 0; r < dh; ++r) a[std::size_t(i * dh + r)] = o[std::size_t(i * int(wo.size(1)) + h * dh + r)];
-        std::copy(v + std::size_t(h * dh) * std::size_t(D), v + std::size_t((h + 1) * dh) * std::size_t(D), b.begin());
-        const std::vector<float> ov = lowRankProductSingularValues(a.data(), b.data(), D, dh);
+        const std::vector<float>& qk = stats[std::size_t(2 * h)].singular;
+        const std::vector<float>& ov = stats[std::size_t(2 * h + 1)].singular;
         std::copy(qk.begin(), qk.end(), qkOut + at * std::size_t(dh));
         std::copy(ov.begin(), ov.end(), ovOut + at * std::size_t(dh));
         qkRank[at] = pseudoRank(qk);
