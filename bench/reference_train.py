@@ -4,16 +4,15 @@ as plateau-cli, timed per step. Prints one JSON line: {"width":..., "median_ms":
 usage: /usr/bin/python3 bench/reference_train.py --width 64 --steps 20 [--warmup 3]
 """
 import argparse
-import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
+sys.path.insert(0, os.path.dirname(__file__))
 from reference_bert import Bert, sample_batch  # noqa: E402
+from timing import time_steps  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--width", type=int, required=True)
@@ -32,9 +31,9 @@ torch.manual_seed(1)
 model = Bert(width=args.width, heads=args.heads, layers=args.layers, ffn=4 * args.width)
 opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 gen = torch.Generator().manual_seed(1)
-times = []
-for step in range(args.warmup + args.steps):
-    t0 = time.perf_counter()
+
+
+def step(_):
     tokens, target, mask = sample_batch(args.batch, args.n, args.rank, 0.3, gen)
     opt.zero_grad(set_to_none=True)
     out = model(tokens)
@@ -42,8 +41,6 @@ for step in range(args.warmup + args.steps):
     loss.backward()
     opt.step()
     loss.item()
-    times.append((time.perf_counter() - t0) * 1000)
-timed = times[args.warmup:]
-print(json.dumps({"impl": "pytorch", "width": args.width, "median_ms": statistics.median(timed),
-                  "min_ms": min(timed), "steps": len(timed), "threads": torch.get_num_threads(),
-                  "torch": torch.__version__}))
+
+
+time_steps(step, args.warmup, args.steps, width=args.width)

@@ -12,12 +12,7 @@ CLI=./build/app/plateau-cli
 widths=("$@"); [ ${#widths[@]} -gt 0 ] || widths=(64 128 256)
 STEPS=${STEPS:-12}; ROUNDS=${ROUNDS:-2}; WARMUP=3
 threads=$(nproc)
-arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
-# The settings plateau-cli applies to itself, given to Python too.
-export OMP_WAIT_POLICY=PASSIVE
-unset OPENBLAS_CORETYPE
-pyenv=(env LD_PRELOAD=/usr/lib/$arch/libtcmalloc_minimal.so.4
-       LD_LIBRARY_PATH=/usr/lib/$arch/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH})
+source bench/speed_common.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 cpp_ms() {  # width -> median step_ms over the timed steps
@@ -26,15 +21,13 @@ cpp_ms() {  # width -> median step_ms over the timed steps
     --set model.width="$w" --set model.ffn=$((4 * w)) --set train.eval_every=0 \
     --set train.checkpoint_every=0 --set train.print_every=1000000 > "$tmp/cpp.log" 2>&1 \
     || { cat "$tmp/cpp.log" >&2; exit 1; }
-  "$CLI" metrics "$dir" --csv | awk -F, -v w=$WARMUP 'NR>1+w {print $10}' | sort -g |
-    awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+  run_step_ms "$CLI" "$dir" "$WARMUP"
   rm -rf "$dir"
 }
 py_ms() {
   "${pyenv[@]}" /usr/bin/python3 bench/reference_train.py --width "$1" --steps "$STEPS" \
     --warmup "$WARMUP" --threads "$threads" | sed -E 's/.*"median_ms": ([0-9.]+).*/\1/'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "batch 256, 7x7 rank 2, 4 layers, 8 heads, ffn 4*width, $threads threads, $STEPS timed steps x $ROUNDS rounds"
 printf '%-6s %12s %12s %10s %10s  %s\n' width "plateau ms" "pytorch ms" "plateau/s" "pytorch/s" "ratio (speed-up)"

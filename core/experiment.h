@@ -73,6 +73,8 @@ protected:
 // DecoderLM's nanoGPT names -> weight-decay role (attention: attn.*; mlp: mlp.*; embedding: wte, wpe;
 // norm: ln_*; readout: lm_head; biases and norms marked).
 NamedParameter classifyDecoderParameter(const std::string& name, const torch::Tensor& t);
+// Every parameter of a module classified so (the decoder experiments' parameters()).
+std::vector<NamedParameter> decoderParameters(torch::nn::Module& model);
 
 // The registry's factory (experiments/experiment_factory.cpp). Errors name the config field.
 Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg);

@@ -35,6 +35,10 @@ struct MetricColumn {
     QString help;         // one line
 };
 
+// A column in one line: key, label, unit, log axis, better, shown by default, help.
+MetricColumn metricColumn(const QString& key, const QString& label, const QString& unit, bool logAxis, Better better,
+                          bool shown, const QString& help);
+
 // A horizontal line drawn on a unit's plot (the copying level, chance accuracy).
 struct ReferenceLine {
     QString label;

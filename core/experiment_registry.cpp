@@ -16,6 +16,19 @@ Better betterFromName(const QString& s) {
     return s == "higher" ? Better::Higher : s == "neither" ? Better::Neither : Better::Lower;
 }
 
+MetricColumn metricColumn(const QString& key, const QString& label, const QString& unit, bool logAxis, Better better,
+                          bool shown, const QString& help) {
+    MetricColumn c;
+    c.key = key;
+    c.label = label;
+    c.unit = unit;
+    c.logAxis = logAxis;
+    c.better = better;
+    c.shown = shown;
+    c.help = help;
+    return c;
+}
+
 int ExperimentInfo::columnIndex(const QString& key) const {
     for (std::size_t i = 0; i < columns.size(); ++i)
         if (columns[i].key == key) return int(i);

@@ -44,6 +44,12 @@ NamedParameter classifyDecoderParameter(const std::string& name, const torch::Te
     return p;
 }
 
+std::vector<NamedParameter> decoderParameters(torch::nn::Module& model) {
+    std::vector<NamedParameter> out;
+    for (const auto& item : model.named_parameters()) out.push_back(classifyDecoderParameter(item.key(), item.value()));
+    return out;
+}
+
 Experiment::Experiment(const RunConfig& cfg)
     : m_cfg(cfg), m_gen(at::make_generator<at::CPUGeneratorImpl>(std::uint64_t(cfg.train.seed))) {}
 

@@ -61,6 +61,13 @@ Status validateDecoderDims(const DecoderDims& d, const QString& source) {
     return Status::success();
 }
 
+QJsonObject decoderQuantities(const DecoderDims& d) {
+    return QJsonObject{{"parameter_count", double(decoderParameterCount(d))},
+                       {"vocab_size", d.vocabSize},
+                       {"positions_max", d.maxPositions},
+                       {"head_dim", d.headDim()}};
+}
+
 std::int64_t decoderParameterCount(const DecoderDims& d) {
     const std::int64_t w = d.width, f = d.ffn, b = d.bias ? 1 : 0;
     std::int64_t n = std::int64_t(d.vocabSize) * w;                                      // wte

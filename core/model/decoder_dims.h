@@ -5,6 +5,7 @@
 
 #include "params.h"
 
+#include <QJsonObject>
 #include <QString>
 #include <cstdint>
 #include <vector>
@@ -48,5 +49,7 @@ DecoderDims decoderDimsOf(const ParamSet& model, int vocabSize, int maxPositions
 Status validateDecoderDims(const DecoderDims& d, const QString& source);
 // Parameter count without building the model (lm_head counted once when tied).
 std::int64_t decoderParameterCount(const DecoderDims& d);
+// What `describe` / `info` print of a decoder: parameter count, vocabulary, head dim, options.
+QJsonObject decoderQuantities(const DecoderDims& d);
 
 }  // namespace plateau

@@ -14,11 +14,7 @@ AssocExperiment::AssocExperiment(const RunConfig& cfg) : Experiment(cfg), m_s(as
     m_model->resetParameters(m_gen);
 }
 
-std::vector<NamedParameter> AssocExperiment::parameters() {
-    std::vector<NamedParameter> out;
-    for (const auto& item : m_model->named_parameters()) out.push_back(classifyDecoderParameter(item.key(), item.value()));
-    return out;
-}
+std::vector<NamedParameter> AssocExperiment::parameters() { return decoderParameters(*m_model); }
 
 // Sequence b of a batch depends only on (data seed, stream, counter, b).
 RecallBatch AssocExperiment::batch(int size, DataStream stream, qint64 counter, bool noisy) const {

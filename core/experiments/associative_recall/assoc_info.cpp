@@ -37,18 +37,7 @@ DecoderDims defaults() {
     return d;
 }
 
-MetricColumn col(const QString& key, const QString& label, const QString& unit, bool log, Better better, bool shown,
-                 const QString& help) {
-    MetricColumn c;
-    c.key = key;
-    c.label = label;
-    c.unit = unit;
-    c.logAxis = log;
-    c.better = better;
-    c.shown = shown;
-    c.help = help;
-    return c;
-}
+const auto col = metricColumn;
 
 ExperimentInfo makeInfo() {
     ExperimentInfo e;
@@ -118,14 +107,11 @@ ExperimentInfo makeInfo() {
         return validateDecoderDims(dimsOf(c), source);
     };
     e.quantities = [](const RunConfig& c) {
-        const Settings s = settingsOf(c);
-        const DecoderDims d = dimsOf(c);
-        return QJsonObject{{"parameter_count", double(decoderParameterCount(d))},
-                           {"sequence_length", s.seqLen()},
-                           {"vocab_size", s.vocab()},
-                           {"head_dim", d.headDim()},
-                           {"attention_weight_decay", c.optim.attnWeightDecay},
-                           {"other_weight_decay", c.optim.weightDecay}};
+        QJsonObject q = decoderQuantities(dimsOf(c));
+        q["sequence_length"] = settingsOf(c).seqLen();
+        q["attention_weight_decay"] = c.optim.attnWeightDecay;
+        q["other_weight_decay"] = c.optim.weightDecay;
+        return q;
     };
     e.smokePreset = "assoc-recall-wd0.1";
     e.smokeOverrides = {"task.pairs=4", "task.keys=8", "task.values=8", "task.batch_size=8", "task.eval_batch_size=8",

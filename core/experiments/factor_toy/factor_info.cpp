@@ -54,13 +54,7 @@ ExperimentInfo makeInfo() {
                     "float64 shows the imbalance's decay over more decades (sgd only); float32 also trains with adam"),
     };
     auto col = [](const QString& key, const QString& label, const QString& unit, bool shown, const QString& help) {
-        MetricColumn c;
-        c.key = key;
-        c.label = label;
-        c.unit = unit;
-        c.shown = shown;
-        c.help = help;
-        return c;
+        return metricColumn(key, label, unit, true, Better::Lower, shown, help);
     };
     e.columns = {
         col("loss", "objective", "objective", true, "the summed objective of all factor pairs (what descends)"),

@@ -34,11 +34,7 @@ GptMcExperiment::GptMcExperiment(const RunConfig& cfg)
     m_model->resetParameters(m_gen);
 }
 
-std::vector<NamedParameter> GptMcExperiment::parameters() {
-    std::vector<NamedParameter> out;
-    for (const auto& item : m_model->named_parameters()) out.push_back(classifyDecoderParameter(item.key(), item.value()));
-    return out;
-}
+std::vector<NamedParameter> GptMcExperiment::parameters() { return decoderParameters(*m_model); }
 
 // The matrix-completion task's matrices and masks (same seed, stream and counter), as GPT sequences.
 GptBatch GptMcExperiment::batch(int size, DataStream stream, qint64 counter) const {

@@ -67,17 +67,7 @@ ExperimentInfo makeInfo() {
         intField("generate_items", 8, 1, 256, "probe sequences each snapshot completes greedily (n^2 forward passes)"),
     };
     e.modelFields = decoderModelFields(paperDims());
-    auto col = [](const char* key, const char* label, const char* unit, bool log, Better better, bool shown, const char* help) {
-        MetricColumn c;
-        c.key = key;
-        c.label = label;
-        c.unit = unit;
-        c.logAxis = log;
-        c.better = better;
-        c.shown = shown;
-        c.help = help;
-        return c;
-    };
+    const auto col = metricColumn;
     e.columns = {
         col("loss", "CE (all)", "nats", true, Better::Lower, true, "next-token cross-entropy over the whole sequence"),
         col("answer_ce", "CE (answer)", "nats", true, Better::Lower, true, "cross-entropy of the n^2 answer tokens"),
@@ -134,13 +124,11 @@ ExperimentInfo makeInfo() {
     };
     e.quantities = [](const RunConfig& c) {
         const Settings s = settingsOf(c);
-        const DecoderDims d = dimsOf(c);
-        return QJsonObject{{"parameter_count", double(decoderParameterCount(d))},
-                           {"sequence_length", s.seqLen()},
-                           {"model_input_length", s.seqLen() - 1},
-                           {"vocab_size", kVocab},
-                           {"head_dim", d.headDim()},
-                           {"expected_square", mc::expectedSquare(s.distribution, s.rank)}};
+        QJsonObject q = decoderQuantities(dimsOf(c));
+        q["sequence_length"] = s.seqLen();
+        q["model_input_length"] = s.seqLen() - 1;
+        q["expected_square"] = mc::expectedSquare(s.distribution, s.rank);
+        return q;
     };
     e.smokePreset = "gpt-quick";
     e.smokeOverrides = {"task.n=3", "task.batch_size=8", "task.eval_batch_size=4", "task.generate_items=2",

@@ -103,13 +103,7 @@ ExperimentInfo makeInfo() {
         doubleField("init_std", 0.02, 1e-6, 1.0, "std of the N(0, s) initialisation (HF initializer_range)"),
     };
     auto col = [](const char* key, const char* label, const char* unit, bool shown, const char* help) {
-        MetricColumn c;
-        c.key = key;
-        c.label = label;
-        c.unit = unit;
-        c.shown = shown;
-        c.help = help;
-        return c;
+        return metricColumn(key, label, unit, true, Better::Lower, shown, help);
     };
     e.columns = {
         col("loss", "L", "MSE", true, "MSE over all n^2 entries of the training batch"),
