@@ -120,8 +120,9 @@ inline void gatherHead(const Shape& s, const float* __restrict src, std::int64_t
     }
 }
 
-// DH > 0: compile-time head dim; DH == 0: runtime s.dh.
-template <int DH>
+// DH > 0: compile-time head dim; DH == 0: runtime s.dh. Causal is a template parameter too, so the
+// bidirectional encoder's loops are exactly what they were before the flag existed.
+template <int DH, bool Causal>
 void forwardImpl(const Shape& s, const float* __restrict qkv, float* __restrict probs,
                  float* __restrict out, std::int64_t begin, std::int64_t end) {
     const std::int64_t T = s.T, D = s.D, dh = DH > 0 ? DH : s.dh, Tp = padded(T);
@@ -138,7 +139,7 @@ void forwardImpl(const Shape& s, const float* __restrict qkv, float* __restrict 
             rowProduct(q + i * dh, kt, Tp, dh, row);  // scores of query i
             // Causal: keys 0..i only; the rest get probability exactly 0 (so the backward, which
             // multiplies by P, gives them no gradient either).
-            const std::int64_t keys = s.causal ? i + 1 : T;
+            const std::int64_t keys = Causal ? i + 1 : T;
             float mx = row[0];
 #pragma omp simd reduction(max : mx)
             for (std::int64_t j = 0; j < keys; ++j) mx = row[j] > mx ? row[j] : mx;
@@ -153,7 +154,8 @@ void forwardImpl(const Shape& s, const float* __restrict qkv, float* __restrict 
             float* __restrict p = P + i * T;
 #pragma omp simd
             for (std::int64_t j = 0; j < keys; ++j) p[j] = row[j] * inv;
-            for (std::int64_t j = keys; j < T; ++j) p[j] = 0.0f;
+            if (Causal)
+                for (std::int64_t j = keys; j < T; ++j) p[j] = 0.0f;
             weightedRowSum<DH>(p, 1, v, keys, dh, out + (b * T + i) * D + ho);  // O[i] = P[i] V
         }
     }
@@ -205,20 +207,26 @@ void backwardImpl(const Shape& s, const float* __restrict qkv, const float* __re
 
 }  // namespace
 
+template <bool Causal>
+void forwardFor(const Shape& s, const float* qkv, float* probs, float* out, std::int64_t begin, std::int64_t end) {
+    switch (s.dh) {
+    case 8: return forwardImpl<8, Causal>(s, qkv, probs, out, begin, end);
+    case 12: return forwardImpl<12, Causal>(s, qkv, probs, out, begin, end);
+    case 16: return forwardImpl<16, Causal>(s, qkv, probs, out, begin, end);
+    case 24: return forwardImpl<24, Causal>(s, qkv, probs, out, begin, end);
+    case 48: return forwardImpl<48, Causal>(s, qkv, probs, out, begin, end);
+    case 32: return forwardImpl<32, Causal>(s, qkv, probs, out, begin, end);
+    case 64: return forwardImpl<64, Causal>(s, qkv, probs, out, begin, end);
+    case 96: return forwardImpl<96, Causal>(s, qkv, probs, out, begin, end);
+    case 128: return forwardImpl<128, Causal>(s, qkv, probs, out, begin, end);
+    default: return forwardImpl<0, Causal>(s, qkv, probs, out, begin, end);
+    }
+}
+
 void forward(const Shape& s, const float* qkv, float* probs, float* out, std::int64_t begin,
              std::int64_t end) {
-    switch (s.dh) {
-    case 8: return forwardImpl<8>(s, qkv, probs, out, begin, end);
-    case 12: return forwardImpl<12>(s, qkv, probs, out, begin, end);
-    case 16: return forwardImpl<16>(s, qkv, probs, out, begin, end);
-    case 24: return forwardImpl<24>(s, qkv, probs, out, begin, end);
-    case 48: return forwardImpl<48>(s, qkv, probs, out, begin, end);
-    case 32: return forwardImpl<32>(s, qkv, probs, out, begin, end);
-    case 64: return forwardImpl<64>(s, qkv, probs, out, begin, end);
-    case 96: return forwardImpl<96>(s, qkv, probs, out, begin, end);
-    case 128: return forwardImpl<128>(s, qkv, probs, out, begin, end);
-    default: return forwardImpl<0>(s, qkv, probs, out, begin, end);
-    }
+    if (s.causal) return forwardFor<true>(s, qkv, probs, out, begin, end);
+    return forwardFor<false>(s, qkv, probs, out, begin, end);
 }
 
 void backward(const Shape& s, const float* qkv, const float* probs, const float* gradOut,

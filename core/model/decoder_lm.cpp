@@ -88,9 +88,18 @@ void DecoderLMImpl::resetParameters(torch::Generator& gen) {
 
 torch::Tensor DecoderLMImpl::headWeight() const { return m_head ? m_head->weight : m_wte->weight; }
 
+// oneDNN's GEMM for narrow models, the system BLAS (OpenBLAS) for wide ones: on an AMD EPYC (AVX2)
+// at 98 tokens, oneDNN made width 64 1.3x faster and width 256 1.2x slower than OpenBLAS
+// (plateau-bench-decoder, bench/README.md). A fixed rule, not a timed choice, so that runs stay
+// reproducible; which GEMM is faster on which CPU is issue 16's question.
+constexpr int kOneDnnMaxWidth = 128;
+
+bool DecoderLMImpl::oneDnn(const torch::Tensor& x) const {
+    return m_fastLinear && x.scalar_type() == torch::kFloat32 && m_dims.width <= kOneDnnMaxWidth;
+}
+
 torch::Tensor DecoderLMImpl::linear(const nn::Linear& l, const torch::Tensor& x) const {
-    if (m_fast && x.scalar_type() == torch::kFloat32) return fastLinear(x, l->weight, l->bias);
-    return torch::linear(x, l->weight, l->bias);
+    return oneDnn(x) ? fastLinear(x, l->weight, l->bias) : torch::linear(x, l->weight, l->bias);
 }
 
 torch::Tensor DecoderLMImpl::rotate(const torch::Tensor& x) const {
@@ -116,7 +125,7 @@ torch::Tensor DecoderLMImpl::attention(int layer, const DecoderBlockRefs& b, con
     bool intervened = !o.patchContexts.empty() || o.contexts;
     for (const HeadIntervention& iv : o.interventions) intervened = intervened || iv.layer == layer;
     const bool softmax = m_dims.attention == DecoderDims::Attention::Softmax;
-    if (m_fast && softmax && !intervened && qkv.scalar_type() == torch::kFloat32) {
+    if (m_fastAttention && softmax && !intervened && qkv.scalar_type() == torch::kFloat32) {
         auto fused = fusedSelfAttention(qkv, H, /*causal=*/true);  // {(B, T, D), (B, H, T, T)}
         if (o.attentions) out.attentions.push_back(fused[1]);
         return linear(b.attnProj, fused[0]);
@@ -186,8 +195,7 @@ DecoderForwardOutput DecoderLMImpl::forward(const torch::Tensor& tokens, const D
         if (o.hiddenStates) out.hiddenStates.push_back(h);
     }
     if (m_lnF) h = m_lnF(h);
-    out.logits = m_head ? (m_fast && h.scalar_type() == torch::kFloat32 ? fastLinear(h, m_head->weight, torch::Tensor())
-                                                                        : torch::linear(h, m_head->weight))
+    out.logits = m_head ? (oneDnn(h) ? fastLinear(h, m_head->weight, torch::Tensor()) : torch::linear(h, m_head->weight))
                         : torch::matmul(h, m_wte->weight.t());
     return out;
 }

@@ -63,19 +63,25 @@ public:
     torch::Tensor headWeight() const;
     // Fast kernels (fused causal attention, oneDNN linears) or plain LibTorch ops; the same function.
     // Plain ops are always used for float64 and whenever a hook needs the probabilities.
-    void setFastKernels(bool on) { m_fast = on; }
+    void setFastKernels(bool on) { m_fastAttention = m_fastLinear = on; }
+    // One or the other (benchmarks): the fused attention kernel, the oneDNN linears.
+    void setFastKernels(bool attention, bool linears) {
+        m_fastAttention = attention;
+        m_fastLinear = linears;
+    }
     // GPT's initialisation from gen (see DecoderDims::initStd, residualInit); zero biases, LN (1, 0).
     void resetParameters(torch::Generator& gen);
 
 private:
     torch::Tensor linear(const torch::nn::Linear& l, const torch::Tensor& x) const;
+    bool oneDnn(const torch::Tensor& x) const;
     torch::Tensor attention(int layer, const DecoderBlockRefs& b, const torch::Tensor& h, const DecoderForwardOptions& o,
                             DecoderForwardOutput& out);
     torch::Tensor mlp(const DecoderBlockRefs& b, const torch::Tensor& h) const;
     torch::Tensor rotate(const torch::Tensor& x) const;  // (B, T, H, dh) -> rotary-embedded
 
     DecoderDims m_dims;
-    bool m_fast = true;
+    bool m_fastAttention = true, m_fastLinear = true;
     torch::nn::Embedding m_wte{nullptr}, m_wpe{nullptr};
     torch::nn::LayerNorm m_lnF{nullptr};
     std::vector<DecoderBlockRefs> m_blocks;
