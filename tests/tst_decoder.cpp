@@ -216,7 +216,17 @@ private slots:
         QVERIFY(std::abs(stdOf("lm_head.weight") / 0.02 - 1) < 0.05);
         QCOMPARE(p["transformer.h.0.attn.c_attn.bias"].abs().max().item<double>(), 0.0);
         QCOMPARE(p["transformer.ln_f.weight"].min().item<double>(), 1.0);
+        QVERIFY(std::abs(stdOf("transformer.wte.weight") / 0.02 - 1) < 0.05);
         QCOMPARE(decoderParameterCount(d), std::int64_t(d.vocabSize) * 256 * 2 + 99 * 256 + 2 * 789760 + 512);
+        // The embeddings' own std (PyTorch's nn.Embedding default 1), the Linears' unchanged.
+        d.embeddingInitStd = 1.0;
+        DecoderLM c(d);
+        torch::Generator g3 = at::make_generator<at::CPUGeneratorImpl>(11);
+        c->resetParameters(g3);
+        auto pc = c->named_parameters();
+        QVERIFY(std::abs(pc["transformer.wte.weight"].std().item<double>() - 1) < 0.05);
+        QVERIFY(std::abs(pc["transformer.wpe.weight"].std().item<double>() - 1) < 0.05);
+        QVERIFY(std::abs(pc["transformer.h.0.attn.c_attn.weight"].std().item<double>() / 0.02 - 1) < 0.05);
     }
     void hooks() {
         const auto fx = loadFixture("gpt");

@@ -25,7 +25,9 @@ std::vector<FieldSpec> decoderModelFields(const DecoderDims& d) {
         boolField("tied_head", d.tiedHead, "lm_head shares the token embedding"),
         stringField("attention", kAttention[int(d.attention)], kAttention,
                     "softmax(Q Kᵀ / sqrt(dh)) or linear (Q Kᵀ / sqrt(dh), causal, no softmax)"),
-        doubleField("init_std", d.initStd, 1e-6, 1.0, "std of the N(0, s) initialisation of weights and embeddings"),
+        doubleField("init_std", d.initStd, 1e-6, 1.0, "std s of the N(0, s) initialisation of every Linear weight"),
+        doubleField("embedding_init_std", d.embeddingInitStd, 1e-6, 10.0,
+                    "std of the N(0, e) initialisation of the token and position embeddings (GPT-2: 0.02; PyTorch's nn.Embedding: 1)"),
         stringField("residual_init", kResidualInit[int(d.residualInit)], kResidualInit,
                     "which residual projections start at s / sqrt(2 layers): every c_proj (minGPT), the MLP's, none"),
     };
@@ -47,6 +49,7 @@ DecoderDims decoderDimsOf(const ParamSet& m, int vocabSize, int maxPositions) {
     d.tiedHead = m.b("tied_head");
     d.attention = DecoderDims::Attention(std::max(0, int(kAttention.indexOf(m.s("attention")))));
     d.initStd = m.d("init_std");
+    d.embeddingInitStd = m.d("embedding_init_std");
     d.residualInit = DecoderDims::ResidualInit(std::max(0, int(kResidualInit.indexOf(m.s("residual_init")))));
     return d;
 }

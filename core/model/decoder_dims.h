@@ -32,7 +32,8 @@ struct DecoderDims {
     bool bias = true;            // every Linear (LayerNorms keep their affine either way)
     bool tiedHead = false;       // lm_head shares transformer.wte.weight
     Attention attention = Attention::Softmax;
-    double initStd = 0.02;       // N(0, s) for Linear weights and embeddings
+    double initStd = 0.02;       // N(0, s) for Linear weights
+    double embeddingInitStd = 0.02;  // N(0, e) for the token and position embeddings (wte, wpe)
     // The residual projections' std s / sqrt(2 layers): every c_proj (minGPT), only the MLP's
     // (the in-context modular arithmetic code), or none.
     ResidualInit residualInit = ResidualInit::AllProjections;

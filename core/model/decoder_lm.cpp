@@ -70,8 +70,8 @@ void DecoderLMImpl::resetParameters(torch::Generator& gen) {
         n->weight.fill_(1.0);
         n->bias.zero_();
     };
-    m_wte->weight.normal_(0.0, s, gen);
-    if (m_wpe) m_wpe->weight.normal_(0.0, s, gen);
+    m_wte->weight.normal_(0.0, m_dims.embeddingInitStd, gen);
+    if (m_wpe) m_wpe->weight.normal_(0.0, m_dims.embeddingInitStd, gen);
     const bool allProj = m_dims.residualInit == DecoderDims::ResidualInit::AllProjections;
     const bool mlpProj = allProj || m_dims.residualInit == DecoderDims::ResidualInit::MlpProjection;
     for (DecoderBlockRefs& b : m_blocks) {
