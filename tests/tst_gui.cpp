@@ -331,6 +331,34 @@ private slots:
         QCOMPARE(draws, 3);
     }
 
+    void sparseColumnsAreSmoothedOverSteps() {
+        // A column written every 50 steps is smoothed over as many steps as one written every step
+        // (beta per step, not per point): after a fall both smoothed curves have arrived together.
+        SessionModel m;
+        MetricsView v(&m, "metrics", QJsonObject{});
+        m.reset(tinyRun(1000), "/tmp/x");
+        v.setSmoothing(0.9);
+        const int loss = m.columnIndex("loss"), eval = m.columnIndex("eval_loss");
+        std::vector<StepMetrics> rows;
+        for (qint64 step = 1; step <= 1000; ++step) {
+            StepMetrics r;
+            r.step = step;
+            r.values.assign(m.columns().size(), kNoValue);
+            const double v = step <= 500 ? 1.0 : 0.01;
+            r.values[std::size_t(loss)] = v;
+            if (step % 50 == 0) r.values[std::size_t(eval)] = v;
+            rows.push_back(r);
+        }
+        m.appendMetrics(rows);
+        const auto dense = v.smoothed("loss"), sparse = v.smoothed("eval_loss");
+        QCOMPARE(int(sparse.size()), 20);
+        QVERIFY(std::abs(std::log10(dense.back()) + 2) < 0.01);
+        QVERIFY2(std::abs(std::log10(sparse.back()) + 2) < 0.01, qPrintable(QString::number(sparse.back())));
+        // 25 steps after the fall (the dense curve) against the first eval point after it, 50 steps on:
+        // the sparse curve is no further behind than the dense one at the same step.
+        QVERIFY(sparse[10] <= dense[549] * 1.001);
+    }
+
     void sessionModelFollowsLiveUntilScrubbed() {
         SessionModel m;
         m.reset(tinyRun(10), "/tmp/x");

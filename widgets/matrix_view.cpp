@@ -70,7 +70,7 @@ MatrixView::MatrixView(SessionModel* model, const QString& name, const QJsonObje
     if (!series.isEmpty()) {
         m_seriesLog = params.value("series_log").toBool(true);
         m_plot = new QCustomPlot;
-        m_plot->setMinimumHeight(110);
+        m_plot->setMinimumHeight(150);  // the axis rect keeps ~80 px under a two-row legend
         for (const QJsonValue& v : series) {
             const QJsonObject o = v.toObject();
             m_seriesSpecs.push_back({o.value("scalar").toString(), o.value("label").toString()});

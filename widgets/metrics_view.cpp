@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMenu>
+#include <QScrollArea>
 #include <QSlider>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -25,6 +26,14 @@ const QColor kColors[] = {QColor(0, 0, 0),       QColor(0, 114, 178), QColor(213
                           QColor(204, 121, 167), QColor(230, 159, 0), QColor(86, 180, 233), QColor(240, 228, 66)};
 // Columns evaluated on a cadence of their own ("eval_...") are drawn dotted.
 bool dotted(const QString& key) { return key.startsWith("eval"); }
+// Below this a plot's axis label and tick labels no longer fit; more plots than fit scroll.
+constexpr int kMinPlotHeight = 140;
+// One point's weight in the EMA: beta per step since the previous point, so a column evaluated
+// every 50 steps is smoothed over the same number of steps as one written every step (with a
+// per-point beta it lagged 50x further behind).
+double emaDecay(double beta, qint64 step, qint64 lastStep) {
+    return lastStep < 0 ? beta : std::pow(beta, double(std::max<qint64>(1, step - lastStep)));
+}
 }  // namespace
 
 MetricsView::MetricsView(SessionModel* model, const QString& name, const QJsonObject& params, QWidget* parent)
@@ -39,7 +48,7 @@ MetricsView::MetricsView(SessionModel* model, const QString& name, const QJsonOb
     m_smoothSlider->setRange(0, 999);
     m_smoothSlider->setValue(900);
     m_smoothSlider->setMaximumWidth(180);
-    m_smoothSlider->setToolTip("EMA smoothing at full resolution (of log values on log axes; debiased); the raw "
+    m_smoothSlider->setToolTip("EMA smoothing at full resolution, beta per step (columns on a cadence alike; of log values on log axes; debiased); the raw "
                                "curve stays faint behind");
     m_smoothLabel = new QLabel;
     m_cursor = new QLabel;
@@ -59,9 +68,16 @@ MetricsView::MetricsView(SessionModel* model, const QString& name, const QJsonOb
     controls->addWidget(m_columnsButton);
     controls->addStretch(1);
     layout->addLayout(controls);
-    m_plots = new QVBoxLayout;
+    // The plots scroll when the dock is too short for all of them at a readable height.
+    auto* scroll = new QScrollArea;
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* plotsBox = new QWidget;
+    m_plots = new QVBoxLayout(plotsBox);
+    m_plots->setContentsMargins(0, 0, 0, 0);
     m_plots->setSpacing(2);
-    layout->addLayout(m_plots, 1);
+    scroll->setWidget(plotsBox);
+    layout->addWidget(scroll, 1);
     layout->addWidget(m_cursor);
 
     connect(m_smoothSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 1000.0); });
@@ -104,7 +120,7 @@ void MetricsView::rebuildPlots() {
             g.unit = cols[c].unit;
             g.log = cols[c].logAxis;
             g.plot = new QCustomPlot(this);
-            g.plot->setMinimumSize(200, 110);
+            g.plot->setMinimumSize(200, kMinPlotHeight);
             if (g.log) setLogY(g.plot);
             liveRendering(g.plot);
             g.plot->xAxis->setLabel(m_timeAxis ? "training time (s)" : "step");
@@ -174,6 +190,7 @@ void MetricsView::updateVisibility() {
         g.on = any;
         g.plot->setVisible(any);
     }
+    updateMarkers();  // the labels go to the topmost plot shown
     scheduleRedraw();
 }
 
@@ -239,6 +256,7 @@ void MetricsView::rebuildData() {
             s.ema->data()->clear();
             s.smooth.clear();
             s.num = s.den = 0;
+            s.lastStep = -1;
         }
     m_rowsDrawn = 0;
     appendFrom(0);
@@ -255,8 +273,10 @@ void MetricsView::appendFrom(std::size_t first) {
                 // Debiased EMA; of log10 on log axes (a geometric mean, so one spike cannot lift the
                 // curve for long).
                 const double t = g.log ? std::log10(v) : v;
-                s.num = m_beta * s.num + (1 - m_beta) * t;
-                s.den = m_beta * s.den + (1 - m_beta);
+                const double b = emaDecay(m_beta, rows[i].step, s.lastStep);
+                s.lastStep = rows[i].step;
+                s.num = b * s.num + (1 - b) * t;
+                s.den = b * s.den + (1 - b);
                 const double sm = g.log ? std::pow(10.0, s.num / s.den) : s.num / s.den;
                 s.smooth.push_back(sm);
                 const double x = xOf(i);
@@ -315,6 +335,12 @@ void MetricsView::updateMarkers() {
         return it->timeS;
     };
     const bool rising = m_model->info().detector.rising;
+    const Group* labelledGroup = m_groups.empty() ? nullptr : &m_groups.front();
+    for (const Group& g : m_groups)
+        if (g.on) {
+            labelledGroup = &g;
+            break;
+        }
     for (Group& g : m_groups) {
         for (auto* m : g.markers) g.plot->removeItem(m);
         for (auto* t : g.labels) g.plot->removeItem(t);
@@ -322,27 +348,41 @@ void MetricsView::updateMarkers() {
         g.labels.clear();
         // Each marker's label on its own row (they collide when a drop is short), the drop end's to
         // the left of its line (it is usually the rightmost, and was clipped at the plot's edge).
-        auto add = [&](qint64 step, const QString& label, QColor color, int row, Qt::Alignment side) {
+        // Labels only in the topmost plot shown (the lines in every plot): in a stack of short plots
+        // the same three labels in each covered the curves. Each label sits right under the one
+        // before it (anchored to its bottom, in pixels), whatever the plot's height.
+        const bool labelled = &g == labelledGroup;
+        QCPItemText* above = nullptr;
+        auto add = [&](qint64 step, const QString& label, QColor color, Qt::Alignment side) {
             auto* line = new QCPItemStraightLine(g.plot);
             line->point1->setCoords(xAtStep(step), g.log ? 1e-12 : -1e12);
             line->point2->setCoords(xAtStep(step), 1e12);
             line->setPen(QPen(color, 1, Qt::DashLine));
             g.markers.push_back(line);
+            if (!labelled) return;
             auto* text = new QCPItemText(g.plot);
-            text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-            text->position->setCoords(xAtStep(step), 0.02 + 0.06 * row);
+            if (above) {
+                text->position->setParentAnchorY(above->bottom);
+                text->position->setTypeY(QCPItemPosition::ptAbsolute);
+                text->position->setCoords(xAtStep(step), 0.0);
+            } else {
+                text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+                text->position->setCoords(xAtStep(step), 0.02);
+            }
             text->setPositionAlignment(Qt::AlignTop | side);
             text->setText(label);
             text->setColor(color);
             text->setFont(font());
             g.labels.push_back(text);
+            above = text;
         };
         for (const DropEvent& d : m_model->detection().drops) {
-            add(d.plateau.startStep, "plateau", QColor(86, 180, 233), 0, Qt::AlignLeft);
-            add(d.onsetStep, QString("%1 onset %2").arg(rising ? "jump" : "drop").arg(d.onsetStep), QColor(213, 94, 0), 1,
+            above = nullptr;
+            add(d.plateau.startStep, "plateau", QColor(86, 180, 233), Qt::AlignLeft);
+            add(d.onsetStep, QString("%1 onset %2").arg(rising ? "jump" : "drop").arg(d.onsetStep), QColor(213, 94, 0),
                 Qt::AlignLeft);
             if (d.complete)
-                add(d.endStep, QString("end %1 (%2x)").arg(d.endStep).arg(d.factor, 0, 'f', 1), QColor(0, 158, 115), 2,
+                add(d.endStep, QString("end %1 (%2x)").arg(d.endStep).arg(d.factor, 0, 'f', 1), QColor(0, 158, 115),
                     Qt::AlignRight);
         }
     }
@@ -451,6 +491,7 @@ Result<QStringList> MetricsView::exportCsv(const QString& path) const {
     const auto& cols = m_model->columns();
     const std::size_t nc = cols.size();
     std::vector<double> num(nc, 0), den(nc, 0);
+    std::vector<qint64> last(nc, -1);
     QList<QStringList> rows;
     for (const StepMetrics& m : m_model->metrics()) {
         QStringList r{QString::number(m.step), csvNumber(m.timeS)};
@@ -461,8 +502,10 @@ Result<QStringList> MetricsView::exportCsv(const QString& path) const {
             const bool log = cols[c].logAxis;
             const bool ok = std::isfinite(v) && (!log || v > 0);
             if (ok) {
-                num[c] = m_beta * num[c] + (1 - m_beta) * (log ? std::log10(v) : v);
-                den[c] = m_beta * den[c] + (1 - m_beta);
+                const double b = emaDecay(m_beta, m.step, last[c]);
+                last[c] = m.step;
+                num[c] = b * num[c] + (1 - b) * (log ? std::log10(v) : v);
+                den[c] = b * den[c] + (1 - b);
             }
             r << (ok && den[c] > 0 ? csvNumber(log ? std::pow(10.0, num[c] / den[c]) : num[c] / den[c]) : QString());
         }

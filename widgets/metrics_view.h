@@ -65,6 +65,7 @@ private:
         QCPGraph *raw, *ema;
         std::vector<double> smooth;  // per drawn point
         double num = 0, den = 0;     // EMA state
+        qint64 lastStep = -1;        // step of the last point averaged in
     };
     struct Group {
         QString unit;
