@@ -69,17 +69,17 @@ ExperimentInfo makeInfo() {
         const int L = c.model.i("layers");
         for (int l = 0; l < L; ++l) {
             const QString at = QString(" L%1").arg(l);
-            out.push_back(col(QString("rank_qk_l%1").arg(l), "pseudo-rank QK" + at, "pseudo-rank (k / d_head)", false,
+            out.push_back(col(QString("rank_qk_l%1").arg(l), "pseudo-rank QK" + at, "pseudo-rank", false,
                               Better::Neither, true, "mean over heads of k/d_head, k = top singular values of W_K^T W_Q holding 95 %"));
-            out.push_back(col(QString("rank_ov_l%1").arg(l), "pseudo-rank OV" + at, "pseudo-rank (k / d_head)", false,
+            out.push_back(col(QString("rank_ov_l%1").arg(l), "pseudo-rank OV" + at, "pseudo-rank", false,
                               Better::Neither, true, "the same for P W_V"));
-            out.push_back(col(QString("imbalance_qk_l%1").arg(l), "imbalance QK" + at, "factor imbalance", true, Better::Neither,
+            out.push_back(col(QString("imbalance_qk_l%1").arg(l), "imbalance QK" + at, "imbalance", true, Better::Neither,
                               l == L - 1, "mean over heads of ||W_K W_K^T - W_Q W_Q^T||_F"));
-            out.push_back(col(QString("imbalance_ov_l%1").arg(l), "imbalance OV" + at, "factor imbalance", true, Better::Neither,
+            out.push_back(col(QString("imbalance_ov_l%1").arg(l), "imbalance OV" + at, "imbalance", true, Better::Neither,
                               l == L - 1, "mean over heads of ||P^T P - W_V W_V^T||_F"));
-            out.push_back(col(QString("gap_qk_l%1").arg(l), "gap QK" + at, "nuclear-minus-Frobenius gap", true, Better::Neither,
+            out.push_back(col(QString("gap_qk_l%1").arg(l), "gap QK" + at, "norm gap", true, Better::Neither,
                               l == L - 1, "mean over heads of (||W_Q||^2 + ||W_K||^2)/2 - ||W_K^T W_Q||_*"));
-            out.push_back(col(QString("gap_ov_l%1").arg(l), "gap OV" + at, "nuclear-minus-Frobenius gap", true, Better::Neither,
+            out.push_back(col(QString("gap_ov_l%1").arg(l), "gap OV" + at, "norm gap", true, Better::Neither,
                               l == L - 1, "mean over heads of (||P||^2 + ||W_V||^2)/2 - ||P W_V||_*"));
         }
         return out;
