@@ -18,8 +18,8 @@ BASE = dict(vocab=23, max_positions=11, width=16, heads=2, layers=2, ffn=32, pos
 VARIANTS = {
     # gpt_matrix_completion (the paper's GPT: minGPT)
     "gpt": dict(),
-    # associative_recall: attention-only
-    "attention_only": dict(mlp="none"),
+    # associative_recall's presets: attention-only, no biases
+    "attention_only": dict(mlp="none", bias=False),
     # in-context modular arithmetic: rotary, ReLU, no biases, tied head
     "rotary_relu_tied": dict(positions="rotary", mlp="relu", bias=False, tied_head=True),
     # a linear transformer: no positions, no norms, linear attention, attention-only
