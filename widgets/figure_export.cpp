@@ -167,25 +167,5 @@ QString siblingPath(const QString& path, const QString& tag) {
     return dot > path.lastIndexOf('/') ? path.left(dot) + "_" + tag + path.mid(dot) : path + "_" + tag;
 }
 
-QString csvNumber(double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 17); }
-
-Status writeCsv(const QString& path, const QStringList& header, const QList<QStringList>& rows) {
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Text)) return Error{path + ": cannot write: " + f.errorString()};
-    QTextStream out(&f);
-    auto line = [&](const QStringList& cells) {
-        QStringList quoted;
-        for (const QString& c : cells) {
-            if (c.contains(',') || c.contains('"') || c.contains('\n')) quoted << '"' + QString(c).replace("\"", "\"\"") + '"';
-            else quoted << c;
-        }
-        out << quoted.join(',') << '\n';
-    };
-    line(header);
-    for (const QStringList& r : rows) line(r);
-    out.flush();
-    if (!f.commit()) return Error{path + ": cannot write: " + f.errorString()};
-    return Status::success();
-}
 
 }  // namespace plateau

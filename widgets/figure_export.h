@@ -6,6 +6,7 @@
 #pragma once
 
 #include "result.h"
+#include "run/csv_file.h"  // writeCsv, csvNumber: the data beside every figure
 
 #include <QList>
 #include <QSize>
@@ -32,11 +33,7 @@ QString figureSuffix(FigureFormat f);
 Status exportFigure(QWidget* root, const QList<QWidget*>& parts, const QString& path, FigureFormat format,
                     const FigureOptions& options);
 
-// Writes rows of cells as CSV (RFC 4180 quoting where needed) to path.
-Status writeCsv(const QString& path, const QStringList& header, const QList<QStringList>& rows);
 // "dir/name.csv" + "over_time" -> "dir/name_over_time.csv" (a second CSV beside the first).
 QString siblingPath(const QString& path, const QString& tag);
-// Shortest round-trip text of a number ("" for NaN).
-QString csvNumber(double v);
 
 }  // namespace plateau

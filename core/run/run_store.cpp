@@ -55,9 +55,10 @@ RunStore::~RunStore() {
 QString RunStore::configPath() const { return m_dir + "/config.json"; }
 QString RunStore::metricsPath() const { return m_dir + "/metrics.sqlite"; }
 QString RunStore::checkpointDir() const { return m_dir + "/checkpoints"; }
-QString RunStore::checkpointPath(qint64 step) const {
-    return checkpointDir() + QString("/step_%1.pt").arg(step, 9, 10, QChar('0'));
+QString checkpointPathIn(const QString& runDir, qint64 step) {
+    return runDir + QString("/checkpoints/step_%1.pt").arg(step, 9, 10, QChar('0'));
 }
+QString RunStore::checkpointPath(qint64 step) const { return checkpointPathIn(m_dir, step); }
 
 Status RunStore::writeConfig(const RunConfig& cfg) {
     QJsonObject obj = cfg.toJson();

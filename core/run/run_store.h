@@ -22,6 +22,9 @@ struct CheckpointFile {
     QString path;
 };
 
+// RUN/checkpoints/step_000004000.pt: where a run keeps its checkpoint of `step`.
+QString checkpointPathIn(const QString& runDir, qint64 step);
+
 class RunStore {
 public:
     ~RunStore();
