@@ -2,6 +2,7 @@
 
 #include "cli_commands.h"
 
+#include "analysis/analysis.h"
 #include "analysis/drop_detector.h"
 #include "config.h"
 #include "experiment_info.h"
@@ -50,7 +51,12 @@ const char* kUsage =
     "      after the drop, CSVs), drawn offscreen; default steps: early, plateau, before/after drop, final\n"
     "  plateau-cli presets\n"
     "  plateau-cli experiments [--json]\n"
-    "      every experiment with its metric columns, views, task and model fields\n";
+    "      every experiment with its metric columns, views, task and model fields\n"
+    "  plateau-cli analyses [--json]\n"
+    "      every analysis with the experiments it applies to and its parameters\n"
+    "  plateau-cli analyze DIR --analysis ID [--steps a,b,...|all|last] [--set param=value ...] [--json] [--force]\n"
+    "      runs an analysis on the run's checkpoints (default: the last), writes DIR/analyses/ID/ and\n"
+    "      prints the result; a stored result that is still current is printed unless --force\n";
 
 // Minimal option reader: --name value pairs and repeated --set.
 struct Options {
@@ -426,6 +432,125 @@ int experiments(const QStringList& args) {
     return 0;
 }
 
+int analyses(const QStringList& args) {
+    auto o = parse(args, {}, {"json"});
+    if (!o) return fail(o.error());
+    QJsonArray all;
+    for (const AnalysisInfo& a : analysisRegistry())
+        all.append(QJsonObject{{"id", a.id}, {"title", a.title}, {"summary", a.summary}, {"paper", a.paper},
+                               {"experiments", QJsonArray::fromStringList(a.experiments)}, {"params", fieldsJson(a.params)}});
+    if (o->flags.contains("json")) {
+        out() << QJsonDocument(all).toJson(QJsonDocument::Indented);
+        return 0;
+    }
+    for (const QJsonValue& v : all) {
+        const QJsonObject a = v.toObject();
+        out() << a["id"].toString() << "\t" << a["title"].toString() << " (" << a["paper"].toString() << ")\n  "
+              << a["summary"].toString() << "\n  experiments: " << a["experiments"].toVariant().toStringList().join(", ")
+              << "\n";
+        for (const QJsonValue& f : a["params"].toArray()) {
+            const QJsonObject fo = f.toObject();
+            out() << "    " << fo["key"].toString() << " = "
+                  << QJsonDocument(QJsonArray{fo["default"]}).toJson(QJsonDocument::Compact).mid(1).chopped(1) << "  "
+                  << fo["help"].toString() << "\n";
+        }
+    }
+    return 0;
+}
+
+QJsonObject resultJson(const AnalysisResult& r, bool current) {
+    QJsonArray steps, tables;
+    for (qint64 s : r.steps) steps.append(double(s));
+    for (const AnalysisTable& t : r.tables) {
+        QJsonArray rows;
+        for (const auto& row : t.rows) {
+            QJsonArray cells;
+            for (double v : row) cells.append(std::isfinite(v) ? QJsonValue(v) : QJsonValue());
+            rows.append(cells);
+        }
+        tables.append(QJsonObject{{"name", t.name}, {"columns", QJsonArray::fromStringList(t.columns)}, {"rows", rows}});
+    }
+    return QJsonObject{{"analysis", r.analysis}, {"params", r.params}, {"steps", steps}, {"summary", r.summary},
+                       {"seconds", r.seconds}, {"plateau", r.plateauVersion}, {"stored_result_reused", current},
+                       {"tables", tables}};
+}
+
+int analyze(const QStringList& args) {
+    auto o = parse(args, {"analysis", "steps"}, {"json", "force"});
+    if (!o) return fail(o.error());
+    if (o->positional.size() != 1) return fail("analyze: expected one run folder");
+    const QString dir = o->positional.first();
+    if (!o->values.contains("analysis")) return fail("analyze: --analysis ID is required (plateau-cli analyses lists them)");
+    const AnalysisInfo* a = findAnalysis(o->values["analysis"]);
+    if (!a) return fail("analyze: --analysis: no analysis \"" + o->values["analysis"] + "\" (plateau-cli analyses lists them)");
+    auto store = RunStore::open(dir, true);
+    if (!store) return fail(store.error());
+    const RunConfig cfg = store.value()->config();
+    auto params = analysisParams(*a, o->sets, "--set");
+    if (!params) return fail(params.error());
+    std::vector<qint64> available;
+    for (const CheckpointFile& c : store.value()->checkpoints()) available.push_back(c.step);
+    if (available.empty()) return fail(dir + ": no checkpoints to analyse (train.checkpoint_every)");
+    std::vector<qint64> steps;
+    const QString which = o->values.value("steps", "last");
+    if (which == "last") steps = {available.back()};
+    else if (which == "all") steps = available;
+    else
+        for (const QString& t : which.split(',', Qt::SkipEmptyParts)) {
+            bool ok = false;
+            const qint64 s = t.trimmed().toLongLong(&ok);
+            if (!ok || std::find(available.begin(), available.end(), s) == available.end()) {
+                QStringList have;
+                for (qint64 x : available) have << QString::number(x);
+                return fail("analyze: --steps: \"" + t + "\" is not a checkpoint step of " + dir + " (" + have.join(", ") + ")");
+            }
+            steps.push_back(s);
+        }
+    std::sort(steps.begin(), steps.end());
+    steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+    AnalysisResult result;
+    bool reused = false;
+    if (!o->flags.contains("force"))
+        if (auto stored = readAnalysisResult(dir, a->id); stored) {
+            auto prints = checkpointFingerprints(dir, steps);
+            if (prints && staleReason(stored.value(), params->json(), prints.value()).isEmpty()) {
+                result = stored.value();
+                reused = true;
+            }
+        }
+    if (!reused) {
+        std::signal(SIGINT, onSignal);
+        AnalysisRequest q;
+        q.runDir = dir;
+        q.config = cfg;
+        q.steps = steps;
+        q.params = params.value();
+        q.cancel = &g_interrupted;
+        auto r = runAnalysis(*a, q);
+        if (!r) return fail(r.error());
+        result = r.value();
+        if (Status st = writeAnalysisResult(dir, result); !st) return fail(st.error());
+    }
+    if (o->flags.contains("json")) {
+        out() << QJsonDocument(resultJson(result, reused)).toJson(QJsonDocument::Indented);
+        return 0;
+    }
+    out() << a->id << " on " << dir << " (steps";
+    for (qint64 s : result.steps) out() << " " << s;
+    out() << (reused ? "; stored result, still current" : QString("; %1 s").arg(result.seconds, 0, 'f', 1)) << ")\n";
+    for (const AnalysisTable& t : result.tables) {
+        out() << "\n" << t.name << ":\n  " << t.columns.join("  ") << "\n";
+        for (const auto& row : t.rows) {
+            QStringList cells;
+            for (double v : row) cells << (std::isnan(v) ? QString("-") : QString::number(v, 'g', 4));
+            out() << "  " << cells.join("  ") << "\n";
+        }
+    }
+    out() << "\nsummary: " << QJsonDocument(result.summary).toJson(QJsonDocument::Compact) << "\n"
+          << "written to " << analysisDir(dir, a->id) << "\n";
+    return 0;
+}
+
 }  // namespace
 
 int dispatch(const QStringList& args) {
@@ -447,6 +572,8 @@ int dispatch(const QStringList& args) {
         return 0;
     }
     if (cmd == "experiments") return experiments(rest);
+    if (cmd == "analyses") return analyses(rest);
+    if (cmd == "analyze") return analyze(rest);
     std::fputs(kUsage, stderr);
     return fail("unknown command \"" + cmd + "\"");
 }

@@ -1,7 +1,11 @@
 // Analysis results in a run folder: round trip, what makes a stored result stale, damaged files
-// named in the error, a failed write leaving the previous result in place.
+// named in the error, a failed write leaving the previous result in place; the analyses' parameters
+// and the nuclear-norm baseline on the version-1 fixture run (a tiny model on its copying plateau).
+#include "analysis/analysis.h"
 #include "analysis/analysis_store.h"
+#include "experiments/matrix_completion/mc_config.h"
 #include "run/run_store.h"
+#include "test_files.h"
 #include "test_main.h"
 
 #include <QDir>
@@ -139,6 +143,85 @@ private slots:
         QVERIFY(writeAnalysisResult(run.path(), r));
         QCOMPARE(readAnalysisResult(run.path(), "nuclear_norm").value().summary, r.summary);
         QVERIFY(!QFileInfo::exists(analysisDir(run.path(), "nuclear_norm") + ".old"));
+    }
+
+    void parametersAreValidatedByName() {
+        const AnalysisInfo* a = findAnalysis("nuclear_norm");
+        QVERIFY(a);
+        QCOMPARE(int(analysesFor("matrix_completion").size()), 1);
+        QVERIFY(analysesFor("factor_toy").empty());
+        const auto p = analysisParams(*a, {"matrices=64", "p_masks=[0.2, 0.4]"}, "test");
+        QVERIFY2(p, qPrintable(p.error()));
+        QCOMPARE(p->i("matrices"), 64);
+        QCOMPARE(p->list("p_masks"), (std::vector<double>{0.2, 0.4}));
+        QCOMPARE(p->list("lambdas").size(), std::size_t(7));  // the paper's list by default
+        QVERIFY(analysisParams(*a, {"matrices=0"}, "test").error().contains("nuclear_norm.matrices"));
+        QVERIFY(analysisParams(*a, {"p_masks=[0.2, 1.5]"}, "test").error().contains("p_masks"));
+        QVERIFY(analysisParams(*a, {"nope=1"}, "test").error().contains("no such parameter"));
+        QVERIFY(analysisParams(*a, {"matrices"}, "test").error().contains("key=value"));
+    }
+
+    void nuclearNormBaselineOnTheFixtureRun() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        test::copyDir(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run", dir);
+        auto store = RunStore::open(dir, true);
+        QVERIFY2(store, qPrintable(store.error()));
+        const AnalysisInfo& a = *findAnalysis("nuclear_norm");
+        AnalysisRequest q;
+        q.runDir = dir;
+        q.config = store.value()->config();
+        q.steps = {40};
+        q.params = analysisParams(a, {"matrices=96", "p_masks=[0.1, 0.2, 0.6]", "regularised_matrices=48",
+                                      "lambdas=[0.0005, 0.01]"}, "test").value();
+        std::vector<double> progress;
+        q.progress = [&](double f) { progress.push_back(f); };
+        auto r = runAnalysis(a, q);
+        QVERIFY2(r, qPrintable(r.error()));
+        QVERIFY(!progress.empty() && progress.back() == 1.0);
+        QCOMPARE(r->inputs, checkpointFingerprints(dir, {40}).value());
+        const AnalysisTable* sweep = r->table("sweep");
+        QVERIFY(sweep);
+        QCOMPARE(int(sweep->rows.size()), 3);
+        const double ex2 = mc::expectedSquare(mc::taskOf(q.config));
+        const int modelMask = int(sweep->columns.indexOf("model_mse_mask")), nuc = int(sweep->columns.indexOf("nuclear_mse"));
+        const int nucMask = int(sweep->columns.indexOf("nuclear_mse_mask"));
+        for (const auto& row : sweep->rows) {
+            // Step 40 is on the copying plateau: at masked entries the model is near E[X^2], far above
+            // the nuclear-norm minimiser, which (rank-1 5x5, observed entries fixed) completes well.
+            QVERIFY2(row[modelMask] > 0.5 * ex2 && row[modelMask] < 2 * ex2, qPrintable(QString::number(row[modelMask])));
+            QVERIFY(row[nucMask] < (row[1] <= 0.2 ? 0.5 : 1.0) * row[modelMask]);
+            QCOMPARE(row[sweep->columns.indexOf("capped_solves")], 0.0);
+        }
+        QVERIFY(sweep->rows[0][nuc] < sweep->rows[2][nuc]);  // more masked, worse completion
+        const AnalysisTable* reg = r->table("regularised");
+        QCOMPARE(int(reg->rows.size()), 2);
+        QVERIFY(reg->rows[0][1] < reg->rows[1][1]);  // larger lambda fits the observed entries less
+        QVERIFY(reg->rows[0][4] > reg->rows[1][4]);  // and has a smaller nuclear norm
+        QCOMPARE(r->summary.value("p_mask").toDouble(), 0.2);  // the run's own p_mask is in the sweep
+        // Written, read back, current for the same request and stale for another.
+        QVERIFY(writeAnalysisResult(dir, r.value()));
+        const AnalysisResult back = readAnalysisResult(dir, "nuclear_norm").value();
+        QCOMPARE(staleReason(back, q.params.json(), r->inputs), QString());
+        ParamSet other = q.params;
+        other.setRaw("matrices", 97);
+        QVERIFY(!staleReason(back, other.json(), r->inputs).isEmpty());
+        // Cancelled before it starts: an error that says so, nothing half-made.
+        std::atomic<bool> cancel{true};
+        q.cancel = &cancel;
+        auto c = runAnalysis(a, q);
+        QVERIFY(!c);
+        QVERIFY(c.error().contains("cancelled"));
+        // Another experiment's run: refused by name.
+        AnalysisRequest wrong = q;
+        wrong.cancel = nullptr;
+        wrong.config = loadPreset("factor-toy").value();
+        QVERIFY(runAnalysis(a, wrong).error().contains("applies to matrix_completion"));
+        // A missing checkpoint: named.
+        AnalysisRequest missing = q;
+        missing.cancel = nullptr;
+        missing.steps = {80};
+        QVERIFY(runAnalysis(a, missing).error().contains("step_000000080.pt"));
     }
 };
 

@@ -1,5 +1,6 @@
 // plateau-cli as a script would use it: describe, train, metrics --csv, resume, bad input.
 #include "cli_run.h"
+#include "test_files.h"
 #include "test_main.h"
 
 #include <QJsonArray>
@@ -22,6 +23,39 @@ private slots:
         QCOMPARE(obj["sequence_length"].toInt(), 49);
         QCOMPARE(obj["experiment"].toString(), QString("matrix_completion"));
         QCOMPARE(obj["config"].toObject()["experiment"].toString(), QString("matrix_completion"));
+    }
+    void analyzeWritesReusesAndRecomputes() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        plateau::test::copyDir(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run", dir);
+        const QStringList base{"analyze", dir, "--analysis", "nuclear_norm", "--set", "matrices=16", "--set",
+                               "p_masks=[0.2, 0.4]", "--set", "regularised_matrices=8", "--json"};
+        CliRun r = runCli(base);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(o["stored_result_reused"].toBool(), false);
+        QCOMPARE(o["steps"].toArray().first().toInt(), 40);  // the last (only) checkpoint
+        QCOMPARE(o["tables"].toArray().first().toObject()["rows"].toArray().size(), 2);
+        QVERIFY(QFileInfo::exists(dir + "/analyses/nuclear_norm/sweep.csv"));
+        // The same request again: the stored result, current. Other parameters or --force: computed.
+        r = runCli(base);
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["stored_result_reused"].toBool(), true);
+        r = runCli(QStringList(base) << "--force");
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["stored_result_reused"].toBool(), false);
+        r = runCli(QStringList(base) << "--set" << "matrices=17");
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["stored_result_reused"].toBool(), false);
+        // Bad input, named.
+        r = runCli({"analyze", dir, "--analysis", "nuclear_norm", "--steps", "41"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("--steps") && r.err.contains("(40)"), qPrintable(r.err));
+        r = runCli({"analyze", dir, "--analysis", "nuclear_norm", "--set", "p_masks=[2]"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("nuclear_norm.p_masks"), qPrintable(r.err));
+        r = runCli({"analyze", dir, "--analysis", "nope"});
+        QVERIFY(r.code == 2 && r.err.contains("plateau-cli analyses"));
+        r = runCli({"analyses", "--json"});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).array().first().toObject()["id"].toString(), QString("nuclear_norm"));
     }
     void experimentsListsTheRegistry() {
         CliRun r = runCli({"experiments", "--json"});

@@ -14,6 +14,7 @@
 #include "runtime_env.h"
 #include "train/trainer.h"
 #include "train/training_session.h"
+#include "test_files.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -90,13 +91,7 @@ void compareRows(const std::vector<StepMetrics>& rows, const std::vector<MetricC
     }
     QVERIFY(compared > 0);
 }
-void copyDir(const QString& from, const QString& to) {
-    QDir().mkpath(to);
-    for (const QFileInfo& e : QDir(from).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden)) {
-        if (e.isDir()) copyDir(e.filePath(), to + "/" + e.fileName());
-        else QFile::copy(e.filePath(), to + "/" + e.fileName());
-    }
-}
+using plateau::test::copyDir;
 }  // namespace
 
 class TestFixtures : public QObject {

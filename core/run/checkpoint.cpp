@@ -93,7 +93,37 @@ Result<std::map<std::string, torch::Tensor>> tensorsOf(
                 return Error{path + ": " + QString::fromStdString(key + "." + e.first) + ": missing"};
     return out;
 }
+// The checkpoint's experiment against the run's, then its "model" section against `params`.
+Result<std::map<std::string, torch::Tensor>> modelTensors(const c10::impl::GenericDict& dict, const QString& path,
+                                                          const QString& experimentId,
+                                                          const std::vector<NamedParameter>& params) {
+    const std::string experiment = dict.contains("experiment") && dict.at("experiment").isString()
+                                       ? dict.at("experiment").toStringRef() : std::string("matrix_completion");
+    if (QString::fromStdString(experiment) != experimentId)
+        return Error{path + ": experiment: the checkpoint is of " + QString::fromStdString(experiment) + ", the run is " +
+                     experimentId};
+    std::map<std::string, std::vector<std::int64_t>> shapes;
+    torch::ScalarType dtype = torch::kFloat32;
+    for (const NamedParameter& p : params) {
+        shapes[p.name] = p.tensor.sizes().vec();
+        dtype = p.tensor.scalar_type();
+    }
+    return tensorsOf(dict, "model", path, shapes, true, dtype);
+}
 }  // namespace
+
+Result<CheckpointInfo> loadModelWeights(Experiment& e, const QString& path) {
+    auto dict = readDict(path);
+    if (!dict) return Error{dict.error()};
+    auto info = infoOf(dict.value(), path);
+    if (!info) return info;
+    const std::vector<NamedParameter> params = e.parameters();
+    auto model = modelTensors(dict.value(), path, e.config().experiment, params);
+    if (!model) return Error{model.error()};
+    torch::NoGradGuard noGrad;
+    for (const NamedParameter& p : params) p.tensor.copy_(model->at(p.name));
+    return info;
+}
 
 Status saveCheckpoint(Trainer& trainer, const QString& path) {
     Dict root = makeDict();
@@ -153,19 +183,14 @@ Result<CheckpointInfo> loadCheckpoint(Trainer& trainer, const QString& path) {
     auto info = infoOf(dict, path);
     if (!info) return info;
 
-    const std::string experiment = dict.contains("experiment") && dict.at("experiment").isString()
-                                       ? dict.at("experiment").toStringRef() : std::string("matrix_completion");
-    if (QString::fromStdString(experiment) != trainer.config().experiment)
-        return Error{path + ": experiment: the checkpoint is of " + QString::fromStdString(experiment) + ", the run is " +
-                     trainer.config().experiment};
+    auto model = modelTensors(dict, path, trainer.config().experiment, trainer.parameters());
+    if (!model) return Error{model.error()};
     std::map<std::string, std::vector<std::int64_t>> shapes;
     torch::ScalarType dtype = torch::kFloat32;
     for (const NamedParameter& p : trainer.parameters()) {
         shapes[p.name] = p.tensor.sizes().vec();
         dtype = p.tensor.scalar_type();
     }
-    auto model = tensorsOf(dict, "model", path, shapes, true, dtype);
-    if (!model) return Error{model.error()};
 
     if (!dict.contains("optimizer") || !dict.at("optimizer").isGenericDict())
         return Error{path + ": optimizer: missing"};

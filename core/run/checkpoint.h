@@ -10,6 +10,7 @@
 
 namespace plateau {
 
+class Experiment;
 class Trainer;
 
 struct CheckpointInfo {
@@ -22,6 +23,9 @@ struct CheckpointInfo {
 Status saveCheckpoint(Trainer& trainer, const QString& path);
 // Validates every name and shape before touching the trainer; on error the trainer is unchanged.
 Result<CheckpointInfo> loadCheckpoint(Trainer& trainer, const QString& path);
+// Only the model's weights into `e` (an analysis's own copy of the experiment): no optimiser, no
+// counters, no generator. Names, shapes and the experiment are checked before anything is copied.
+Result<CheckpointInfo> loadModelWeights(Experiment& e, const QString& path);
 // Reads only the header fields (step, time, config) of a checkpoint.
 Result<CheckpointInfo> readCheckpointInfo(const QString& path);
 

@@ -7,6 +7,6 @@
 
 namespace plateau {
 
-enum class DataStream : std::uint64_t { Train = 0, Eval = 1, Probe = 2 };
+enum class DataStream : std::uint64_t { Train = 0, Eval = 1, Probe = 2, Analysis = 3 };  // Analysis: analyses' fresh data
 
 }  // namespace plateau

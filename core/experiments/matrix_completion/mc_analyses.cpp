@@ -1,0 +1,181 @@
+// Matrix completion's analyses (issue 15): the nuclear-norm baseline (the paper's Fig 3). Runs on
+// the caller's thread with its own McExperiment (its own model and generator), never the
+// training thread's.
+#include <torch/torch.h>
+
+#include "analysis/analysis.h"
+#include "analysis/nuclear_norm.h"
+#include "experiments/matrix_completion/mc_experiment.h"
+#include "run/checkpoint.h"
+#include "run/run_store.h"
+
+#include <QThread>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+namespace plateau {
+
+namespace {
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct SolveTotals {
+    double sq = 0, sqMask = 0, sqObs = 0, nuclear = 0, truthNuclear = 0;
+    std::int64_t entries = 0, masked = 0, capped = 0, matrices = 0;
+    void add(const SolveTotals& o) {
+        sq += o.sq, sqMask += o.sqMask, sqObs += o.sqObs, nuclear += o.nuclear, truthNuclear += o.truthNuclear;
+        entries += o.entries, masked += o.masked, capped += o.capped, matrices += o.matrices;
+    }
+    double mse() const { return entries ? sq / double(entries) : kNaN; }
+    double mseMask() const { return masked ? sqMask / double(masked) : kNaN; }
+    double mseObs() const { return entries > masked ? sqObs / double(entries - masked) : kNaN; }
+};
+
+// Nuclear-norm completion of every matrix of a batch (lambda < 0: the exact form), split over
+// the machine's cores; each thread sums its own totals.
+SolveTotals solveBatch(const Batch& b, int n, double lambda, const NuclearNormOptions& opt, const std::atomic<bool>* cancel) {
+    const int B = int(b.target.size(0)), T = n * n;
+    const float* target = b.target.data_ptr<float>();
+    const bool* mask = b.mask.data_ptr<bool>();
+    const int threads = std::max(1, std::min(B, QThread::idealThreadCount()));
+    std::vector<SolveTotals> parts(static_cast<std::size_t>(threads));
+    auto work = [&](int t) {
+        SolveTotals& s = parts[std::size_t(t)];
+        for (int i = t; i < B; i += threads) {
+            if (cancel && cancel->load()) return;
+            Eigen::MatrixXd a(n, n);
+            ObservedMask obs(n, n);
+            for (int r = 0; r < n; ++r)
+                for (int c = 0; c < n; ++c) {
+                    a(r, c) = target[std::int64_t(i) * T + r * n + c];
+                    obs(r, c) = !mask[std::int64_t(i) * T + r * n + c];
+                }
+            const NuclearNormResult res = lambda < 0 ? completeExact(a, obs, opt) : completeRegularised(a, obs, lambda, opt);
+            const Eigen::ArrayXXd d2 = (res.x - a).array().square();
+            s.sq += d2.sum();
+            s.sqMask += (!obs).select(d2, 0.0).sum();
+            s.sqObs += obs.select(d2, 0.0).sum();
+            s.entries += T;
+            s.masked += (!obs).count();
+            s.nuclear += res.nuclearNorm;
+            s.truthNuclear += nuclearNorm(a);
+            s.capped += res.converged ? 0 : 1;
+            ++s.matrices;
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (std::thread& th : pool) th.join();
+    SolveTotals total;
+    for (const SolveTotals& p : parts) total.add(p);
+    return total;
+}
+
+}  // namespace
+
+Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto made = makeExperiment(q.config);
+    if (!made) return Error{made.error()};
+    auto* mc = dynamic_cast<McExperiment*>(made.value().get());
+    if (!mc) return Error{q.runDir + ": nuclear_norm applies to matrix_completion runs, not " + q.config.experiment};
+    const ParamSet& p = q.params;
+    const int N = p.i("matrices"), NReg = p.i("regularised_matrices");
+    const std::vector<double> pMasks = p.list("p_masks"), lambdas = p.list("lambdas");
+    NuclearNormOptions opt;
+    opt.tolerance = p.d("tolerance");
+    opt.maxIterations = p.i("max_iterations");
+    const std::uint64_t seed = std::uint64_t(p.i64("seed"));
+    const mc::TaskConfig base = mc::taskOf(q.config);
+    const int n = base.n;
+    auto taskAt = [&](double pMask) {
+        mc::TaskConfig t = base;
+        t.pMask = pMask;
+        return MatrixCompletionTask(t);
+    };
+    auto cancelled = [&] { return q.cancel && q.cancel->load(); };
+    const double total = double(pMasks.size() * (q.steps.size() + 1) + (NReg > 0 ? lambdas.size() : 0));
+    double done = 0;
+    auto tick = [&] {
+        done += 1;
+        if (q.progress) q.progress(std::min(1.0, done / total));
+    };
+
+    // The baseline does not depend on the checkpoint: once per p_mask, on the batch the model sees.
+    std::vector<Batch> batches;
+    std::vector<SolveTotals> nuclear;
+    for (std::size_t k = 0; k < pMasks.size(); ++k) {
+        batches.push_back(taskAt(pMasks[k]).sample(N, seed, DataStream::Analysis, k));
+        nuclear.push_back(solveBatch(batches.back(), n, -1.0, opt, q.cancel));
+        if (cancelled()) return Error{"nuclear_norm: cancelled"};
+        tick();
+    }
+    AnalysisResult r;
+    r.analysis = "nuclear_norm";
+    r.params = p.json();
+    r.steps = q.steps;
+    AnalysisTable sweep{"sweep",
+                        {"step", "p_mask", "model_mse", "model_mse_obs", "model_mse_mask", "nuclear_mse", "nuclear_mse_mask",
+                         "nuclear_norm", "truth_nuclear_norm", "capped_solves"},
+                        {}};
+    torch::NoGradGuard noGrad;
+    for (qint64 step : q.steps) {
+        const QString path = checkpointPathIn(q.runDir, step);
+        auto loaded = loadModelWeights(*mc, path);
+        if (!loaded) return Error{loaded.error()};
+        for (std::size_t k = 0; k < pMasks.size(); ++k) {
+            const Batch& b = batches[k];
+            double sq = 0, sqObs = 0, sqMask = 0;
+            std::int64_t cnt = 0, cntMask = 0;
+            for (int first = 0; first < N; first += 256) {  // bounded memory at the paper's width
+                const int len = std::min(256, N - first);
+                Batch part{b.tokens.narrow(0, first, len), b.target.narrow(0, first, len).contiguous(),
+                           b.mask.narrow(0, first, len).contiguous()};
+                const LossParts lp = lossParts(mc->model()->forward(part.tokens).output, part);
+                const std::int64_t e = std::int64_t(len) * n * n, m = part.mask.sum().item<std::int64_t>();
+                sq += lp.loss * double(e);
+                if (m > 0) sqMask += lp.lossMask * double(m);
+                if (e > m) sqObs += lp.lossObs * double(e - m);
+                cnt += e;
+                cntMask += m;
+                if (cancelled()) return Error{"nuclear_norm: cancelled"};
+            }
+            const SolveTotals& s = nuclear[k];
+            sweep.rows.push_back({double(step), pMasks[k], sq / double(cnt), cnt > cntMask ? sqObs / double(cnt - cntMask) : kNaN,
+                                  cntMask ? sqMask / double(cntMask) : kNaN, s.mse(), s.mseMask(), s.nuclear / double(s.matrices),
+                                  s.truthNuclear / double(s.matrices), double(s.capped)});
+            tick();
+        }
+    }
+    r.tables.push_back(sweep);
+
+    AnalysisTable reg{"regularised", {"lambda", "mse_obs", "mse_mask", "mse", "nuclear_norm", "capped_solves"}, {}};
+    if (NReg > 0) {
+        const Batch b = taskAt(base.pMask).sample(NReg, seed, DataStream::Analysis, 1000003);
+        for (double lambda : lambdas) {
+            const SolveTotals s = solveBatch(b, n, lambda, opt, q.cancel);
+            if (cancelled()) return Error{"nuclear_norm: cancelled"};
+            reg.rows.push_back({lambda, s.mseObs(), s.mseMask(), s.mse(), s.nuclear / double(s.matrices), double(s.capped)});
+            tick();
+        }
+    }
+    r.tables.push_back(reg);
+
+    // Headline: at the run's own p_mask (if in the sweep) and the last step.
+    for (const auto& row : sweep.rows)
+        if (row[0] == double(q.steps.back()) && std::abs(row[1] - base.pMask) < 1e-9)
+            r.summary = QJsonObject{{"step", row[0]}, {"p_mask", row[1]}, {"model_mse", row[2]}, {"nuclear_mse", row[5]},
+                                    {"model_over_nuclear", row[2] / row[5]}};
+    std::int64_t capped = 0;
+    for (const SolveTotals& s : nuclear) capped += s.capped;
+    r.summary["capped_exact_solves"] = double(capped);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+}
+
+}  // namespace plateau
