@@ -148,7 +148,7 @@ private slots:
     void parametersAreValidatedByName() {
         const AnalysisInfo* a = findAnalysis("nuclear_norm");
         QVERIFY(a);
-        QCOMPARE(int(analysesFor("matrix_completion").size()), 1);
+        QCOMPARE(int(analysesFor("matrix_completion").size()), 2);
         QVERIFY(analysesFor("factor_toy").empty());
         const auto p = analysisParams(*a, {"matrices=64", "p_masks=[0.2, 0.4]"}, "test");
         QVERIFY2(p, qPrintable(p.error()));
@@ -159,6 +159,36 @@ private slots:
         QVERIFY(analysisParams(*a, {"p_masks=[0.2, 1.5]"}, "test").error().contains("p_masks"));
         QVERIFY(analysisParams(*a, {"nope=1"}, "test").error().contains("no such parameter"));
         QVERIFY(analysisParams(*a, {"matrices"}, "test").error().contains("key=value"));
+    }
+
+    void copyTestOnThePlateau() {
+        // Step 40 of the fixture run sits on the copying plateau: with a constant's token at the masked
+        // positions the model outputs about that constant there (replace loss far below L_mask), as the
+        // paper's pre-drop checkpoints do.
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        test::copyDir(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run", dir);
+        const AnalysisInfo& a = *findAnalysis("copy_test");
+        AnalysisRequest q;
+        q.runDir = dir;
+        q.config = RunStore::open(dir, true).value()->config();
+        q.steps = {40};
+        q.params = analysisParams(a, {"matrices=64"}, "test").value();
+        auto r = runAnalysis(a, q);
+        QVERIFY2(r, qPrintable(r.error()));
+        const AnalysisTable* t = r->table("copying");
+        QCOMPARE(int(t->rows.size()), 3);  // -0.24, 0.44, MASK
+        for (const auto& row : t->rows) {
+            QVERIFY2(row[5] < 0.15 * row[4], qPrintable(QString("c %1: replace %2, L_mask %3").arg(row[1]).arg(row[5]).arg(row[4])));
+            QVERIFY(row[3] < row[4]);  // observed entries fitted better than masked ones
+        }
+        QVERIFY(std::isnan(t->rows[2][1]) && t->rows[2][2] == 1.0);
+        // Full-rank inputs: other matrices, the same shape of result.
+        q.params = analysisParams(a, {"matrices=32", "full_rank=true", "mask_token=false", "constants=[0.44]"}, "test").value();
+        auto full = runAnalysis(a, q);
+        QVERIFY2(full, qPrintable(full.error()));
+        QCOMPARE(int(full->table("copying")->rows.size()), 1);
+        QVERIFY(analysisParams(a, {"constants=[]"}, "test").error().contains("copy_test.constants"));
     }
 
     void nuclearNormBaselineOnTheFixtureRun() {

@@ -36,6 +36,24 @@ std::vector<AnalysisInfo> makeRegistry() {
         intField("seed", 1, 0, 1ll << 40, "data seed of the fresh matrices (a stream of its own)"),
     };
     r.push_back(nuc);
+
+    AnalysisInfo copy;
+    copy.id = "copy_test";
+    copy.title = "Copying test";
+    copy.paper = "Gopalani, Lubana & Hu, Table 1";
+    copy.summary =
+        "Masked tokens replaced by the token of a constant c (or left as MASK): L_obs, L_mask and the replace loss, "
+        "the mean over masked entries of (output - c)^2 (c = 0 for MASK). A small replace loss means the model copies "
+        "what it sees at masked positions: the paper finds it before the drop and not after.";
+    copy.experiments = {"matrix_completion"};
+    copy.params = {
+        intField("matrices", 256, 1, 1 << 16, "fresh matrices at the run's p_mask"),
+        listField("constants", {-0.24, 0.44}, -10.0, 10.0, 16, "values whose token replaces MASK (the paper: -0.24, 0.44)"),
+        boolField("mask_token", true, "also the plain MASK input (replace loss against 0)"),
+        boolField("full_rank", false, "entries i.i.d. U[-1, 1] instead of low rank (the paper's option)"),
+        intField("seed", 1, 0, 1ll << 40, "data seed of the fresh matrices"),
+    };
+    r.push_back(copy);
     return r;
 }
 }  // namespace

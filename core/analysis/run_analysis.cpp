@@ -4,7 +4,9 @@
 
 namespace plateau {
 
-Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q);  // experiments/matrix_completion/mc_analyses.cpp
+// experiments/matrix_completion/mc_analyses.cpp
+Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q);
+Result<AnalysisResult> runMcCopyTest(const AnalysisRequest& q);
 
 Result<AnalysisResult> runAnalysis(const AnalysisInfo& a, const AnalysisRequest& q) {
     if (!a.experiments.contains(q.config.experiment))
@@ -14,6 +16,7 @@ Result<AnalysisResult> runAnalysis(const AnalysisInfo& a, const AnalysisRequest&
     if (!before) return Error{before.error()};
     Result<AnalysisResult> r = Error{a.id + ": no implementation"};
     if (a.id == "nuclear_norm") r = runMcNuclearNorm(q);
+    else if (a.id == "copy_test") r = runMcCopyTest(q);
     if (!r) return r;
     auto after = checkpointFingerprints(q.runDir, q.steps);
     if (!after || after.value() != before.value())

@@ -1,4 +1,5 @@
-// Matrix completion's analyses (issue 15): the nuclear-norm baseline (the paper's Fig 3). Runs on
+// Matrix completion's analyses (issue 15): the nuclear-norm baseline (the paper's Fig 3) and the
+// copying test (Table 1). Each runs on
 // the caller's thread with its own McExperiment (its own model and generator), never the
 // training thread's.
 #include <torch/torch.h>
@@ -6,6 +7,8 @@
 #include "analysis/analysis.h"
 #include "analysis/nuclear_norm.h"
 #include "experiments/matrix_completion/mc_experiment.h"
+#include "experiments/matrix_completion/mc_tokens.h"
+#include "rng.h"
 #include "run/checkpoint.h"
 #include "run/run_store.h"
 
@@ -76,14 +79,22 @@ SolveTotals solveBatch(const Batch& b, int n, double lambda, const NuclearNormOp
     return total;
 }
 
+// The analysis's own McExperiment for the run's config (its own model and generator).
+Result<std::unique_ptr<McExperiment>> analysisExperiment(const AnalysisRequest& q, const char* analysis) {
+    auto made = makeExperiment(q.config);
+    if (!made) return Error{made.error()};
+    if (!dynamic_cast<McExperiment*>(made.value().get()))
+        return Error{q.runDir + ": " + analysis + " applies to matrix_completion runs, not " + q.config.experiment};
+    return std::unique_ptr<McExperiment>(static_cast<McExperiment*>(made.value().release()));
+}
+
 }  // namespace
 
 Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto made = makeExperiment(q.config);
+    auto made = analysisExperiment(q, "nuclear_norm");
     if (!made) return Error{made.error()};
-    auto* mc = dynamic_cast<McExperiment*>(made.value().get());
-    if (!mc) return Error{q.runDir + ": nuclear_norm applies to matrix_completion runs, not " + q.config.experiment};
+    McExperiment* mc = made->get();
     const ParamSet& p = q.params;
     const int N = p.i("matrices"), NReg = p.i("regularised_matrices");
     const std::vector<double> pMasks = p.list("p_masks"), lambdas = p.list("lambdas");
@@ -174,6 +185,88 @@ Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q) {
     std::int64_t capped = 0;
     for (const SolveTotals& s : nuclear) capped += s.capped;
     r.summary["capped_exact_solves"] = double(capped);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+}
+
+Result<AnalysisResult> runMcCopyTest(const AnalysisRequest& q) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto made = analysisExperiment(q, "copy_test");
+    if (!made) return Error{made.error()};
+    McExperiment* mc = made->get();
+    const ParamSet& p = q.params;
+    const int N = p.i("matrices");
+    const mc::TaskConfig task = mc::taskOf(q.config);
+    const int T = task.seqLen();
+    Batch b = MatrixCompletionTask(task).sample(N, std::uint64_t(p.i64("seed")), DataStream::Analysis, 2000003);
+    if (p.b("full_rank")) {  // every entry i.i.d. U[-1, 1] (rounded), the same masks
+        float* tgt = b.target.data_ptr<float>();
+        std::int64_t* tok = b.tokens.data_ptr<std::int64_t>();
+        const bool* msk = b.mask.data_ptr<bool>();
+        for (int i = 0; i < N; ++i) {
+            CounterRng rng(std::uint64_t(p.i64("seed")), std::uint64_t(DataStream::Analysis), 3000017ULL * 1000003ULL + std::uint64_t(i));
+            for (int t = 0; t < T; ++t) {
+                const double x = tokens::round2(rng.uniform(-1.0, 1.0));
+                tgt[std::int64_t(i) * T + t] = float(x);
+                if (!msk[std::int64_t(i) * T + t]) tok[std::int64_t(i) * T + t] = tokens::valueToId(x);
+            }
+        }
+    }
+    // The variants: each constant's token at the masked positions, and (if asked) MASK itself.
+    struct Variant {
+        double constant;  // what "copying" would output at masked entries
+        bool maskToken;
+    };
+    std::vector<Variant> variants;
+    for (double c : p.list("constants")) variants.push_back({tokens::round2(c), false});
+    if (p.b("mask_token")) variants.push_back({0.0, true});
+    if (variants.empty()) return Error{"--set: copy_test: no variant (constants empty and mask_token false)"};
+    AnalysisResult r;
+    r.analysis = "copy_test";
+    r.params = p.json();
+    r.steps = q.steps;
+    AnalysisTable table{"copying", {"step", "constant", "mask_token", "loss_obs", "loss_mask", "replace_loss"}, {}};
+    torch::NoGradGuard noGrad;
+    const bool* msk = b.mask.data_ptr<bool>();
+    const float* tgt = b.target.data_ptr<float>();
+    double done = 0;
+    for (qint64 step : q.steps) {
+        auto loaded = loadModelWeights(*mc, checkpointPathIn(q.runDir, step));
+        if (!loaded) return Error{loaded.error()};
+        for (const Variant& v : variants) {
+            torch::Tensor tokensIn = b.tokens.clone();
+            if (!v.maskToken) tokensIn.masked_fill_(b.mask, std::int64_t(tokens::valueToId(v.constant)));
+            double sqObs = 0, sqMask = 0, sqRep = 0;
+            std::int64_t nObs = 0, nMask = 0;
+            for (int first = 0; first < N; first += 256) {
+                const int len = std::min(256, N - first);
+                const torch::Tensor out = mc->model()->forward(tokensIn.narrow(0, first, len)).output.contiguous();
+                const float* o = out.data_ptr<float>();
+                for (std::int64_t k = 0; k < std::int64_t(len) * T; ++k) {
+                    const std::int64_t g = std::int64_t(first) * T + k;
+                    const double d = double(o[k]) - double(tgt[g]);
+                    if (msk[g]) {
+                        sqMask += d * d;
+                        sqRep += (double(o[k]) - v.constant) * (double(o[k]) - v.constant);
+                        ++nMask;
+                    } else {
+                        sqObs += d * d;
+                        ++nObs;
+                    }
+                }
+                if (q.cancel && q.cancel->load()) return Error{"copy_test: cancelled"};
+            }
+            table.rows.push_back({double(step), v.maskToken ? kNaN : v.constant, v.maskToken ? 1.0 : 0.0,
+                                  nObs ? sqObs / double(nObs) : kNaN, nMask ? sqMask / double(nMask) : kNaN,
+                                  nMask ? sqRep / double(nMask) : kNaN});
+            done += 1;
+            if (q.progress) q.progress(done / double(q.steps.size() * variants.size()));
+        }
+    }
+    r.tables.push_back(table);
+    const auto& first = table.rows[table.rows.size() - variants.size()];  // the last step's first variant
+    r.summary = QJsonObject{{"step", first[0]}, {"replace_loss", first[5]}, {"loss_mask", first[4]},
+                            {"replace_over_mask", first[5] / first[4]}};
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
 }
