@@ -8,20 +8,13 @@ cd "$(dirname "$0")/.."
 old=$1; new=$2; shift 2
 widths=("$@"); [ ${#widths[@]} -gt 0 ] || widths=(64 128 256)
 PRESET=${PRESET:-paper}; STEPS=${STEPS:-12}; ROUNDS=${ROUNDS:-3}; WARMUP=3
+threads=$(nproc)
 source bench/speed_common.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-ms() {  # cli width -> median step ms
-  local dir="$tmp/run-$RANDOM"
-  "$1" train --preset "$PRESET" --out "$dir" --steps $((WARMUP + STEPS)) --threads "$(nproc)" \
-    --set model.width="$2" --set model.ffn=$((4 * $2)) --set train.eval_every=0 \
-    --set train.checkpoint_every=0 --set train.print_every=1000000 > "$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }
-  run_step_ms "$1" "$dir" "$WARMUP"
-  rm -rf "$dir"
-}
 echo "preset $PRESET, $(nproc) threads, $STEPS timed steps x $ROUNDS interleaved rounds"
 printf '%-6s %10s %10s  %s\n' width "old ms" "new ms" "new / old"
 for w in "${widths[@]}"; do
   o=(); n=()
-  for ((r = 0; r < ROUNDS; r++)); do o+=("$(ms "$old" "$w")"); n+=("$(ms "$new" "$w")"); done
+  for ((r = 0; r < ROUNDS; r++)); do o+=("$(cli_step_ms "$old" "$PRESET" "$w")"); n+=("$(cli_step_ms "$new" "$PRESET" "$w")"); done
   awk -v w="$w" -v a="$(median "${o[@]}")" -v b="$(median "${n[@]}")" 'BEGIN { printf "%-6d %10.1f %10.1f  %.3f\n", w, a, b, b / a }'
 done

@@ -12,24 +12,15 @@
 #include "runtime_env.h"
 #include "train/trainer.h"
 
+#include "bench_timing.h"
+
 #include <QCoreApplication>
 #include <chrono>
 #include <cstdio>
 
 using namespace plateau;
 
-template <class F>
-double timeMs(F&& f, int reps) {
-    f();  // warm-up
-    std::vector<double> ms;
-    for (int i = 0; i < reps; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        f();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
-    return ms[ms.size() / 2];
-}
+using bench::timeMs;
 
 int main(int argc, char** argv) {
     prepareProcess(argc, argv);
