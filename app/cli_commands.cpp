@@ -42,6 +42,8 @@ const char* kUsage =
     "  plateau-cli train (--preset NAME | --config FILE) --out DIR [--steps N] [--seed S]\n"
     "                    [--threads N] [--set key=value ...] [--stop-after-drop K]\n"
     "  plateau-cli train --resume DIR [--steps N] [--stop-after-drop K]\n"
+    "  plateau-cli train --from RUN[:STEP] [--train-only embeddings|tokens|positions|attention|mlp|readout] [--reinit]\n"
+    "                    --out DIR [--preset NAME | --config FILE] [--steps N] [--set key=value ...]\n"
     "      --stop-after-drop K: stop K steps after the drop detector sees the first drop end\n"
     "  plateau-cli describe (--preset NAME | --config FILE) [--set key=value ...]\n"
     "  plateau-cli metrics DIR --csv\n"
@@ -107,12 +109,34 @@ Result<qint64> integerOption(const Options& o, const QString& name, qint64 min) 
 
 // --preset / --config, then --seed / --steps / --threads / --set, then cross-field checks.
 Result<RunConfig> resolveConfig(const Options& o) {
-    if (o.values.contains("preset") == o.values.contains("config"))
+    const bool from = o.values.contains("from");
+    if (o.values.contains("preset") && o.values.contains("config"))
+        return Error{"give exactly one of --preset NAME or --config FILE, not both"};
+    if (!from && !o.values.contains("preset") && !o.values.contains("config"))
         return Error{"give exactly one of --preset NAME or --config FILE"};
-    auto cfg = o.values.contains("preset") ? loadPreset(o.values["preset"])
-                                           : loadConfigFile(o.values["config"]);
+    // --from RUN[:STEP] alone: the source run's own configuration.
+    QString fromDir = o.values.value("from");
+    if (const int colon = fromDir.lastIndexOf(':'); colon > 0) {
+        bool ok = false;
+        fromDir.mid(colon + 1).toLongLong(&ok);
+        if (ok) fromDir = fromDir.left(colon);
+    }
+    Result<RunConfig> cfg = Error{""};
+    if (o.values.contains("preset")) cfg = loadPreset(o.values["preset"]);
+    else if (o.values.contains("config")) cfg = loadConfigFile(o.values["config"]);
+    else if (auto source = RunStore::open(fromDir, true); source) cfg = source.value()->config();
+    else return Error{"--from: " + source.error()};
     if (!cfg) return cfg;
     RunConfig c = cfg.value();
+    if (from) {
+        c.train.from = o.values["from"];
+        c.train.trainOnly = o.values.value("train-only");
+        c.train.reinit = o.flags.contains("reinit");
+        if (!trainComponents().contains(c.train.trainOnly))
+            return Error{"--train-only: \"" + c.train.trainOnly + "\" is not one of " + trainComponents().mid(1).join(", ")};
+    } else if (o.values.contains("train-only") || o.flags.contains("reinit")) {
+        return Error{"--train-only and --reinit need --from RUN[:STEP] (the trained model to start from)"};
+    }
     for (const QString& s : o.sets)
         if (Status st = applyOverride(c, s); !st) return Error{st.error()};
     for (const auto& [opt, key, min] : {std::tuple{"seed", "train.seed", 0}, std::tuple{"steps", "train.steps", 0},
@@ -139,7 +163,8 @@ QString duration(double secs) {
 }
 
 int train(const QStringList& args) {
-    auto o = parse(args, {"preset", "config", "out", "steps", "seed", "threads", "resume", "stop-after-drop"}, {});
+    auto o = parse(args, {"preset", "config", "out", "steps", "seed", "threads", "resume", "stop-after-drop", "from", "train-only"},
+                   {"reinit"});
     if (!o) return fail(o.error());
     std::optional<qint64> stopAfterDrop;
     if (o->values.contains("stop-after-drop")) {
@@ -149,7 +174,7 @@ int train(const QStringList& args) {
     }
     std::unique_ptr<TrainingSession> session;
     if (o->values.contains("resume")) {
-        for (const char* bad : {"preset", "config", "out", "seed", "threads"})
+        for (const char* bad : {"preset", "config", "out", "seed", "threads", "from", "train-only", "reinit"})
             if (o->values.contains(bad)) return fail(QString("--resume continues a run as it was configured; --") + bad + " is not allowed with it");
         if (!o->sets.isEmpty()) return fail("--resume continues a run as it was configured; --set is not allowed with it");
         std::optional<qint64> steps;
@@ -490,24 +515,9 @@ int analyze(const QStringList& args) {
     if (!params) return fail(params.error());
     std::vector<qint64> available;
     for (const CheckpointFile& c : store.value()->checkpoints()) available.push_back(c.step);
-    if (available.empty()) return fail(dir + ": no checkpoints to analyse (train.checkpoint_every)");
-    std::vector<qint64> steps;
-    const QString which = o->values.value("steps", "last");
-    if (which == "last") steps = {available.back()};
-    else if (which == "all") steps = available;
-    else
-        for (const QString& t : which.split(',', Qt::SkipEmptyParts)) {
-            bool ok = false;
-            const qint64 s = t.trimmed().toLongLong(&ok);
-            if (!ok || std::find(available.begin(), available.end(), s) == available.end()) {
-                QStringList have;
-                for (qint64 x : available) have << QString::number(x);
-                return fail("analyze: --steps: \"" + t + "\" is not a checkpoint step of " + dir + " (" + have.join(", ") + ")");
-            }
-            steps.push_back(s);
-        }
-    std::sort(steps.begin(), steps.end());
-    steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+    auto chosen = chooseSteps(o->values.value("steps", "last"), available, dir, "analyze: --steps");
+    if (!chosen) return fail(chosen.error());
+    const std::vector<qint64> steps = chosen.value();
     AnalysisResult result;
     bool reused = false;
     if (!o->flags.contains("force"))

@@ -1,5 +1,7 @@
 #include "figure_set.h"
 
+#include "analyses_dock.h"
+#include "analysis_view.h"
 #include "attention_view.h"
 #include "main_window.h"
 #include "metrics_view.h"
@@ -7,6 +9,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -162,8 +165,42 @@ Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const 
     if (followed) m.setFollowLive(true);
     else m.setCurrentIndex(current);
 
+    // Every analysis stored in the run folder, each of its figures (a stale one is marked so).
+    QJsonArray analysesIndex;
+    {
+        AnalysisView* av = w.analyses()->view();
+        QDockWidget* dock = w.analysesDock();
+        const bool wasVisible = dock->isVisible();
+        dock->show();
+        if (av->width() < 600 || av->height() < 500) dock->resize(std::max(dock->width(), 760), std::max(dock->height(), 720));
+        for (const AnalysisInfo* a : analysesFor(m.config().experiment)) {
+            auto stored = readAnalysisResult(m.runDir(), a->id);
+            if (!stored) continue;
+            auto prints = checkpointFingerprints(m.runDir(), stored->steps);
+            const QString stale = prints ? staleReason(stored.value(), stored->params, prints.value()) : prints.error();
+            av->setResult(stored.value(), stale.isEmpty() ? QString() : "STALE: " + stale);
+            for (int k = 0; k < av->figureCount(); ++k) {
+                av->setFigure(k);
+                const AnalysisFigure& fig = av->figures()[std::size_t(k)];
+                const QString base = "analysis_" + a->id + "_" + fig.id;
+                QString caption = runName + ": " + fig.title;
+                if (!stale.isEmpty()) caption += " [stale: " + stale + "]";
+                if (Status st = figure(av, base, caption, a->title + ": " + fig.title, -1); !st) return Error{st.error()};
+                index.last() = [&] {
+                    QJsonObject o = index.last().toObject();
+                    o["analysis"] = a->id;
+                    o["steps"] = double(stored->steps.size());
+                    if (!stale.isEmpty()) o["stale"] = stale;
+                    return o;
+                }();
+            }
+            analysesIndex << a->id;
+        }
+        if (!wasVisible) dock->hide();
+    }
+
     QJsonObject summary{{"run", m.runDir()}, {"experiment", m.config().experiment}, {"figures", index},
-                        {"detection", m.detection().toJson()}};
+                        {"detection", m.detection().toJson()}, {"analyses", analysesIndex}};
     QSaveFile f(dir + "/figures.json");
     if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(summary).toJson()) < 0 || !f.commit())
         return Error{dir + "/figures.json: cannot write"};

@@ -1,5 +1,8 @@
 #include "main_window.h"
 
+#include "analyses_dock.h"
+#include "analysis_view.h"
+
 #include "attention_view.h"
 #include "matrix_view.h"
 #include "metrics_view.h"
@@ -45,6 +48,9 @@ MainWindow::MainWindow(QWidget* parent)
     m_timeline = new TimelineView(m_session);
     m_timeline->setMaximumHeight(110);  // a scrub bar: the views get the height
     m_timelineDock = addView("Timeline", "dock.timeline", m_timeline, Qt::BottomDockWidgetArea);
+    m_analyses = new AnalysesDock(m_session);
+    m_analysesDock = addView("Analyses", "dock.analyses", m_analyses, Qt::RightDockWidgetArea);
+    m_analysesDock->hide();  // shown from the View menu: the live views get the room
     m_followTimer = new QTimer(this);
     m_followTimer->setInterval(1000);
     connect(m_followTimer, &QTimer::timeout, this, &MainWindow::followTick);
@@ -91,6 +97,7 @@ MainWindow::MainWindow(QWidget* parent)
     auto* view = menuBar()->addMenu("&View");
     m_viewMenu = view;
     view->addAction(m_timelineDock->toggleViewAction());
+    view->addAction(m_analysesDock->toggleViewAction());
     m_viewMenuSeparator = view->addSeparator();
     // Scrubbing keys, window-wide (text fields keep their own arrow keys).
     view->addAction("Previous snapshot", QKeySequence(Qt::Key_Left), m_timeline, &TimelineView::previous);
@@ -115,6 +122,8 @@ MainWindow::MainWindow(QWidget* parent)
                 m_followTimer->stop();
                 buildViews(cfg);
                 m_session->reset(cfg, dir, earlier);
+                m_analyses->setTrainingActive(true);
+                m_analyses->setRun(dir, cfg);
                 setWindowTitle("Plateau — " + dir);
                 addRecent(dir);
                 statusBar()->showMessage("runtime: " + runtime, 8000);
@@ -134,6 +143,7 @@ MainWindow::MainWindow(QWidget* parent)
         updateStatus();
     });
     connect(m_controller, &TrainingController::finished, this, [this](qint64 steps, const QString& error) {
+        m_analyses->setTrainingActive(false);
         updateStatus();
         m_status->setText(error.isEmpty() ? QString("stopped at step %1 (run folder %2)").arg(steps).arg(m_session->runDir())
                                           : error);
@@ -190,6 +200,8 @@ void MainWindow::buildViews(const RunConfig& cfg) {
         if (auto* att = qobject_cast<AttentionView*>(v))
             connect(att, &AttentionView::maskRequested, m_controller, &TrainingController::setProbeSpec);
     }
+    m_exportMenu->addSeparator();
+    m_exportMenu->addAction("Analysis figure…", this, [this] { exportViewDialog(m_analyses->view()); });
     if (!unknown.isEmpty()) notify("Plateau", info.id + ": views of unknown kind skipped: " + unknown.join(", "), false);
     if (m_viewDocks.size() >= 2) resizeDocks({m_viewDocks[0], m_viewDocks[1]}, {640, 860}, Qt::Horizontal);
     if (m_viewDocks.size() >= 3) resizeDocks({m_viewDocks[0], m_viewDocks[2]}, {520, 300}, Qt::Vertical);
@@ -352,6 +364,7 @@ bool MainWindow::openRun(const QString& runDir) {
     const std::vector<StepMetrics>& rows = m_reader->metrics();
     buildViews(m_reader->config());
     m_session->reset(m_reader->config(), m_reader->dir(), rows, m_reader->columns());
+    m_analyses->setRun(m_reader->dir(), m_reader->config());
     for (const SnapshotPtr& s : m_reader->snapshots()) m_session->appendSnapshot(s);
     if (!rows.empty()) detectOnViewedRun();
     setWindowTitle("Plateau — " + m_reader->dir());

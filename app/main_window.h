@@ -19,6 +19,7 @@ class QTimer;
 
 namespace plateau {
 
+class AnalysesDock;
 class AttentionView;
 class MatrixView;
 class MetricsView;
@@ -62,6 +63,8 @@ public:
     MatrixView* matrixView() const;
     SpectraView* spectraView() const;
     TimelineView* timeline() const { return m_timeline; }
+    AnalysesDock* analyses() const { return m_analyses; }
+    QDockWidget* analysesDock() const { return m_analysesDock; }
     // The last message shown to the user (error or warning), for tests.
     QString lastMessage() const { return m_lastMessage; }
     QList<QDockWidget*> docks() const;
@@ -100,6 +103,8 @@ private:
     QString m_viewsExperiment;
     TimelineView* m_timeline;
     QDockWidget* m_timelineDock;
+    AnalysesDock* m_analyses;
+    QDockWidget* m_analysesDock;
     QMenu* m_exportMenu;
     QMenu* m_viewMenu;
     QAction* m_viewMenuSeparator;

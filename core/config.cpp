@@ -7,6 +7,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <cmath>
@@ -31,6 +32,17 @@ struct CommonField {
 #define PL_STR(KEY, MEMBER, CHOICES)                                                         \
     CommonField{stringField(KEY, {}, CHOICES, {}), [](const RunConfig& c) { return QJsonValue(c.MEMBER); }, \
                 [](RunConfig& c, const QJsonValue& v) { c.MEMBER = v.toString(); }}
+#define PL_STEPS(KEY, MEMBER)                                                                \
+    CommonField{listField(KEY, {}, 1, 1e12, 4096, {}),                                               \
+                [](const RunConfig& c) {                                                              \
+                    QJsonArray a;                                                                     \
+                    for (qint64 s : c.MEMBER) a.append(double(s));                                    \
+                    return QJsonValue(a);                                                             \
+                },                                                                                    \
+                [](RunConfig& c, const QJsonValue& v) {                                               \
+                    c.MEMBER.clear();                                                                 \
+                    for (const QJsonValue& x : v.toArray()) c.MEMBER.push_back(qint64(x.toDouble())); \
+                }}
 #define PL_BOOL(KEY, MEMBER)                                                                 \
     CommonField{boolField(KEY, false, {}), [](const RunConfig& c) { return QJsonValue(c.MEMBER); }, \
                 [](RunConfig& c, const QJsonValue& v) { c.MEMBER = v.toBool(); }}
@@ -64,11 +76,15 @@ const std::vector<CommonField>& commonFields() {
         PL_INT("train.threads", train.threads, 0, 1024),
         PL_INT("train.eval_every", train.evalEvery, 0, 1e9),
         PL_INT("train.checkpoint_every", train.checkpointEvery, 0, 1e9),
+        PL_STEPS("train.checkpoint_steps", train.checkpointSteps),
         PL_INT("train.keep_checkpoints", train.keepCheckpoints, 0, 1e9),
         PL_INT("train.print_every", train.printEvery, 1, 1e9),
         PL_INT("train.snapshot_every", train.snapshotEvery, 0, 1e9),
         PL_INT("train.probe_size", train.probeSize, 1, 4096),
         PL_INT("train.snapshot_save_every", train.snapshotSaveEvery, 0, 1e9),
+        PL_STR("train.from", train.from, QStringList{}),
+        PL_STR("train.train_only", train.trainOnly, trainComponents()),
+        PL_BOOL("train.reinit", train.reinit),
     };
     return table;
 }
@@ -194,6 +210,33 @@ Result<RunConfig> configFromJson(const QJsonObject& obj, const QString& source, 
     return cfg;
 }
 
+const QStringList& trainComponents() {
+    static const QStringList c{"", "embeddings", "tokens", "positions", "attention", "mlp", "readout"};
+    return c;
+}
+
+Result<QString> sourceCheckpoint(const TrainConfig& t, const QString& source) {
+    const QString where = source + ": train.from: ";
+    QString dir = t.from;
+    qint64 step = -1;
+    const int colon = t.from.lastIndexOf(':');
+    if (colon > 0) {
+        bool ok = false;
+        const qint64 s = t.from.mid(colon + 1).toLongLong(&ok);
+        if (ok && s >= 0) dir = t.from.left(colon), step = s;
+    }
+    const QDir d(dir + "/checkpoints");
+    if (!d.exists()) return Error{where + dir + " is not a run folder (it has no checkpoints/)"};
+    if (step < 0) {
+        const QStringList files = d.entryList({"step_*.pt"}, QDir::Files, QDir::Name);
+        if (files.isEmpty()) return Error{where + dir + ": no checkpoints"};
+        return d.filePath(files.last());
+    }
+    const QString path = d.filePath(QString("step_%1.pt").arg(step, 9, 10, QChar('0')));
+    if (!QFileInfo::exists(path)) return Error{where + path + " does not exist"};
+    return path;
+}
+
 Status validateConfig(const RunConfig& c, const QString& source) {
     const QString p = source + ": ";
     if (c.optim.warmupSteps > 0 && c.train.steps > 0 && c.optim.warmupSteps > c.train.steps)
@@ -204,6 +247,8 @@ Status validateConfig(const RunConfig& c, const QString& source) {
                      " is not before train.steps = " + QString::number(c.train.steps) + " (no decay would happen)"};
     if (c.optim.momentum > 0 && c.optim.name != "sgd")
         return Error{p + "optim.momentum: only used by optim.name = sgd (got " + c.optim.name + ")"};
+    if (c.train.reinit && c.train.trainOnly.isEmpty())
+        return Error{p + "train.reinit: reinitialises the component of train.train_only, which is empty"};
     const ExperimentInfo& info = c.info();
     if (info.validate)
         if (Status s = info.validate(c, source); !s) return s;

@@ -49,12 +49,24 @@ struct TrainConfig {
     int threads = 0;                 // 0 = all cores (resolved and recorded at run start)
     int evalEvery = 1;               // the experiment's evaluation every k steps (1 = every step)
     int checkpointEvery = 1000;      // full checkpoint every k steps (plus the last one)
+    std::vector<qint64> checkpointSteps;  // also these steps (an analysis's chosen checkpoints, e.g. the paper's)
     int keepCheckpoints = 0;         // keep only the newest k checkpoints; 0 = keep all
     int printEvery = 100;            // CLI progress line every k steps
     int snapshotEvery = 0;           // GUI snapshot every k steps; 0 = about 5 per second
     int probeSize = 64;              // sequences / matrices in the fixed probe batch of the snapshots
     int snapshotSaveEvery = 0;       // snapshot stored in the run (for scrubbing) every k steps; 0 = ~250 per run
+    // Component-wise training (the paper's Fig 8): start from another run's checkpoint
+    // ("RUN_DIR" = its last, or "RUN_DIR:STEP"), train only one component with every other
+    // parameter frozen, that component reinitialised first if `reinit`.
+    QString from;                    // "" = a fresh model
+    QString trainOnly;               // "" = everything; embeddings | tokens | positions | attention | mlp | readout
+    bool reinit = false;
 };
+
+// The components train.train_only may name.
+const QStringList& trainComponents();
+// The checkpoint train.from names (its file), checked to exist; errors name `source` and the field.
+Result<QString> sourceCheckpoint(const TrainConfig& t, const QString& source);
 
 struct RunConfig {
     RunConfig();  // the default experiment (matrix_completion) with its defaults

@@ -46,6 +46,7 @@ FieldSpec listField(const QString& key, const std::vector<double>& def, double l
     for (double v : def) a.append(v);
     f.defaultValue = a;
     f.maxLength = maxLength;
+    f.minLength = def.empty() ? 0 : 1;  // an empty default means "none" (or "derived"), so empty is allowed
     return f;
 }
 
@@ -98,7 +99,7 @@ Status checkFieldValue(const FieldSpec& f, const QJsonValue& v, const QString& w
     case FieldKind::DoubleList: {
         if (!v.isArray()) return Error{w + "expected " + fieldKindName(f.kind) + ", got " + shownValue(v)};
         const QJsonArray a = v.toArray();
-        if (a.isEmpty()) return Error{w + "needs at least one number"};
+        if (a.size() < f.minLength) return Error{w + "needs at least " + QString::number(f.minLength) + " number" + (f.minLength == 1 ? "" : "s")};
         if (a.size() > f.maxLength)
             return Error{w + "at most " + QString::number(f.maxLength) + " entries, got " + QString::number(a.size())};
         for (int i = 0; i < a.size(); ++i) {

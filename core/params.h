@@ -26,6 +26,7 @@ struct FieldSpec {
     QStringList choices;     // strings: the allowed values (empty = free text)
     QString help;            // one line, shown by `plateau-cli experiments` and the new-run dialog
     int maxLength = 64;      // lists: most entries
+    int minLength = 1;       // lists: fewest entries (0 where empty means something: listField with an empty default)
 };
 
 // Convenience constructors for field tables.

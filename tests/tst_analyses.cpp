@@ -148,7 +148,10 @@ private slots:
     void parametersAreValidatedByName() {
         const AnalysisInfo* a = findAnalysis("nuclear_norm");
         QVERIFY(a);
-        QCOMPARE(int(analysesFor("matrix_completion").size()), 2);
+        QCOMPARE(int(analysesFor("matrix_completion").size()), 9);  // the analyses 1-9 (10 is `train --from`)
+        // An empty list where empty means something (every layer), and not where it does not.
+        QVERIFY(analysisParams(*findAnalysis("activation_patching"), {"layers=[]"}, "test"));
+        QVERIFY(analysisParams(*a, {"p_masks=[]"}, "test").error().contains("nuclear_norm.p_masks"));
         QVERIFY(analysesFor("factor_toy").empty());
         const auto p = analysisParams(*a, {"matrices=64", "p_masks=[0.2, 0.4]"}, "test");
         QVERIFY2(p, qPrintable(p.error()));

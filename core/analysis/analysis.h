@@ -39,6 +39,9 @@ struct AnalysisRequest {
     ParamSet params;
     std::function<void(double)> progress;  // 0..1, may be empty
     const std::atomic<bool>* cancel = nullptr;
+    // Threads the computation may use (torch's intra-op threads on the calling thread, the
+    // nuclear-norm solver's pool); 0 = every core. The GUI passes 1 beside live training.
+    int threads = 0;
 };
 
 // Torch side (plateau_core). Errors name the checkpoint or parameter; a cancel gives an error

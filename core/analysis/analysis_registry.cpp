@@ -54,6 +54,120 @@ std::vector<AnalysisInfo> makeRegistry() {
         intField("seed", 1, 0, 1ll << 40, "data seed of the fresh matrices"),
     };
     r.push_back(copy);
+
+    auto seedField = [](const char* help) { return intField("seed", 1, 0, 1ll << 40, help); };
+    AnalysisInfo probes;
+    probes.id = "linear_probes";
+    probes.title = "Linear probes";
+    probes.paper = "Gopalani, Lubana & Hu, Fig 6";
+    probes.summary =
+        "Least squares without bias from each layer's hidden state of a token (layer 0 = the embedding output) to: the "
+        "entry's true value (element; test MSE at masked and observed positions), the entry's row of the masked input "
+        "with missing entries 0 (row), the top left singular vector of X (svd; sign fixed by a non-negative sum). Fitted "
+        "on fresh matrices, tested on others: train and test MSE, and the mean |cosine| for row and svd.";
+    probes.experiments = {"matrix_completion"};
+    probes.params = {intField("fit_matrices", 2048, 1, 1 << 20, "matrices whose tokens fit each probe (the paper: 2048)"),
+                     intField("test_matrices", 256, 1, 1 << 16, "matrices whose tokens test them (the paper: 256)"),
+                     seedField("data seed of the fit and test matrices")};
+    r.push_back(probes);
+
+    AnalysisInfo emb;
+    emb.id = "embeddings";
+    emb.title = "Embeddings";
+    emb.paper = "Gopalani, Lubana & Hu, Fig 7";
+    emb.summary =
+        "Token embeddings of the values value_min ... value_max: L2 norm against value, and the first two principal "
+        "components (coloured by value); the first T position embeddings' two principal components (coloured by column; "
+        "the authors use t-SNE, PCA is deterministic); the loss with the T position embeddings shuffled (permute); and "
+        "every chosen checkpoint's token embeddings projected on the last one's components (progress).";
+    emb.experiments = {"matrix_completion"};
+    emb.params = {doubleField("value_min", -1.5, -10.0, 10.0, "smallest value whose token is shown (the paper: -1.50)"),
+                  doubleField("value_max", 1.5, -10.0, 10.0, "largest value (the paper: 1.50)"),
+                  intField("permutations", 8, 0, 1000, "random permutations of the position embeddings (0 = none)"),
+                  intField("matrices", 256, 1, 1 << 16, "matrices on which the permuted loss is measured"),
+                  seedField("data seed of the matrices and the permutations")};
+    r.push_back(emb);
+
+    AnalysisInfo sw;
+    sw.id = "model_switching";
+    sw.title = "Model switching";
+    sw.paper = "Gopalani, Lubana & Hu, Section 6 (switch_models.py)";
+    sw.summary =
+        "Every parameter whose name has query/key/value (attention) or none with \"attention\" (the rest: embeddings, "
+        "FFN, LayerNorms, readout) copied from a source checkpoint into each chosen checkpoint, and the other way "
+        "round; L, L_obs, L_mask of the result and of each checkpoint alone. Pre-drop attention in a post-drop model "
+        "(and the reverse) says which part carries the drop.";
+    sw.experiments = {"matrix_completion"};
+    sw.params = {intField("source_step", -1, -1, 1e15, "the source checkpoint's step (-1 = the source run's last)"),
+                 stringField("source_run", "", {}, "another run folder of the same shapes (empty = this run)"),
+                 boolField("attention", true, "switch the attention's query/key/value"),
+                 boolField("rest", true, "switch everything but the attention"),
+                 intField("matrices", 256, 1, 1 << 16, "matrices the losses are measured on (the paper: 256)"),
+                 seedField("data seed of the matrices")};
+    r.push_back(sw);
+
+    AnalysisInfo abl;
+    abl.id = "head_ablation";
+    abl.title = "Head mean-ablation";
+    abl.paper = "Gopalani, Lubana & Hu, Section 5 (uniform_ablation.py)";
+    abl.summary =
+        "Chosen heads' attention probabilities replaced by their mean over the batch (or uniform, or zero): L, L_obs, "
+        "L_mask against the intact model; and the grid of every single head's ablation (loss increase per layer x head), "
+        "the map of which heads matter.";
+    abl.experiments = {"matrix_completion"};
+    abl.params = {stringField("heads", "", {}, "heads ablated together, 0-indexed layer.head, e.g. 2.2,3.1,3.4-6 (the paper's)"),
+                  stringField("kind", "mean", {"mean", "uniform", "zero"}, "mean over the batch (the paper), uniform 1/T, or zero"),
+                  boolField("grid", true, "also every single head on its own"),
+                  intField("matrices", 256, 1, 4096, "matrices (one forward pass: the mean is over all of them)"),
+                  seedField("data seed of the matrices")};
+    r.push_back(abl);
+
+    AnalysisInfo patch;
+    patch.id = "activation_patching";
+    patch.title = "Activation patching";
+    patch.paper = "Gopalani, Lubana & Hu, Section 5 (patch.py)";
+    patch.summary =
+        "Clean input X and corrupted -X with the same mask; the corrupted run with one layer's per-head attention "
+        "context (softmax . V, before the output dense) replaced by the clean run's, all heads or one: MSE of the "
+        "output to -X and to X at masked and observed entries, per layer and head.";
+    patch.experiments = {"matrix_completion"};
+    patch.params = {listField("layers", {}, 0, 1024, 64, "layers to patch, 0-indexed (empty = every layer; the paper: the last)"),
+                    boolField("per_head", true, "also each head on its own"),
+                    intField("matrices", 256, 1, 1 << 16, "matrices"),
+                    seedField("data seed of the matrices")};
+    r.push_back(patch);
+
+    AnalysisInfo ood;
+    ood.id = "ood";
+    ood.title = "Out-of-distribution evaluation";
+    ood.paper = "Gopalani, Lubana & Hu, Fig 19";
+    ood.summary =
+        "The run's task with one thing changed at a time: the entry distribution (U, V uniform, Gaussian 0.5, Laplace "
+        "0.25), the rank, the matrix size n (at most the trained n: larger ones use untrained positions), the mask rate; "
+        "model MSE against exact nuclear-norm minimisation on the same matrices.";
+    ood.experiments = {"matrix_completion"};
+    ood.params = {intField("matrices", 1024, 1, 1 << 16, "matrices per setting (the paper: 1024)"),
+                  stringField("distributions", "uniform,gaussian,laplace", {}, "comma-separated: uniform, gaussian, laplace"),
+                  listField("ranks", {1, 2, 3, 4}, 1, 64, 16, "ranks (at most n)"),
+                  listField("sizes", {}, 2, 64, 16, "matrix sizes n (empty = n-2 and n-1; at most the run's n)"),
+                  listField("p_masks", {}, 0.0, 0.95, 32, "mask rates (the sweep itself is nuclear_norm's)"),
+                  boolField("nuclear", true, "solve the nuclear-norm baseline on the same matrices"),
+                  doubleField("tolerance", 1e-6, 1e-12, 1e-2, "relative residual at which each solve stops"),
+                  intField("max_iterations", 20000, 1, 10000000, "iteration cap of each solve"),
+                  seedField("data seed of the matrices")};
+    r.push_back(ood);
+
+    AnalysisInfo col;
+    col.id = "representation_collapse";
+    col.title = "Representation collapse";
+    col.paper = "the same authors' follow-up, \"What Happens During the Loss Plateau?\"";
+    col.summary =
+        "Mean pairwise cosine similarity of the hidden states across the positions of a sequence, per layer (0 = the "
+        "embedding output), averaged over matrices: near 1 means every position's state is nearly parallel, as the "
+        "follow-up paper finds during the plateau.";
+    col.experiments = {"matrix_completion"};
+    col.params = {intField("matrices", 256, 1, 1 << 16, "matrices"), seedField("data seed of the matrices")};
+    r.push_back(col);
     return r;
 }
 }  // namespace

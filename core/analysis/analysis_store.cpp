@@ -1,5 +1,7 @@
 #include "analysis/analysis_store.h"
 
+#include <algorithm>
+
 #include "run/csv_file.h"
 #include "run/run_store.h"
 
@@ -161,6 +163,30 @@ QString staleReason(const AnalysisResult& stored, const QJsonObject& params, con
     for (auto it = stored.inputs.begin(); it != stored.inputs.end(); ++it)
         if (!fingerprints.contains(it.key())) return "it read the checkpoint of step " + it.key() + ", not asked for now";
     return {};
+}
+
+Result<std::vector<qint64>> chooseSteps(const QString& which, const std::vector<qint64>& available, const QString& runDir,
+                                        const QString& where) {
+    if (available.empty()) return Error{runDir + ": no checkpoints to analyse (train.checkpoint_every)"};
+    std::vector<qint64> steps;
+    const QString w = which.trimmed();
+    if (w.isEmpty() || w == "last") steps = {available.back()};
+    else if (w == "all") steps = available;
+    else
+        for (const QString& t : w.split(',', Qt::SkipEmptyParts)) {
+            bool ok = false;
+            const qint64 s = t.trimmed().toLongLong(&ok);
+            if (!ok || std::find(available.begin(), available.end(), s) == available.end()) {
+                QStringList have;
+                for (qint64 x : available) have << QString::number(x);
+                return Error{where + ": \"" + t.trimmed() + "\" is not a checkpoint step of " + runDir + " (" + have.join(", ") + ")"};
+            }
+            steps.push_back(s);
+        }
+    std::sort(steps.begin(), steps.end());
+    steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+    if (steps.empty()) return Error{where + ": no step given (last, all, or steps separated by commas)"};
+    return steps;
 }
 
 }  // namespace plateau

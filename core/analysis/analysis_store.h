@@ -44,6 +44,10 @@ Status writeAnalysisResult(const QString& runDir, const AnalysisResult& r);
 Result<AnalysisResult> readAnalysisResult(const QString& runDir, const QString& id);
 // {"<step>": "<bytes>:<mtime ms>"} of RUN/checkpoints' files at those steps; a missing one is an error.
 Result<QJsonObject> checkpointFingerprints(const QString& runDir, const std::vector<qint64>& steps);
+// The checkpoint steps `which` names among `available` (ascending): "last", "all", or a comma-
+// separated list of steps; an unknown step is an error naming `where`, the run and the steps it has.
+Result<std::vector<qint64>> chooseSteps(const QString& which, const std::vector<qint64>& available, const QString& runDir,
+                                        const QString& where);
 // Empty when `stored` is current for these parameters and fingerprints, else why not (for the user).
 QString staleReason(const AnalysisResult& stored, const QJsonObject& params, const QJsonObject& fingerprints);
 

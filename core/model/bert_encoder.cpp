@@ -119,17 +119,17 @@ std::int64_t bertParameterCount(const BertDims& d) {
     return mc::bertParameterCount(m);
 }
 
-torch::Tensor BertEncoderImpl::attention(BertLayerRefs& l, const torch::Tensor& h,
-                                         torch::Tensor* probsOut) {
+torch::Tensor BertEncoderImpl::attention(int layer, BertLayerRefs& l, const torch::Tensor& h, const ForwardOptions& o,
+                                         ForwardOutput& out) {
     const auto B = h.size(0), T = h.size(1);
     const int H = m_dims.heads, dh = m_dims.headDim();
-    if (m_kernels.fusedAttention && h.scalar_type() == torch::kFloat32) {
+    if (m_kernels.fusedAttention && h.scalar_type() == torch::kFloat32 && !o.touches(layer)) {
         // One GEMM for Q, K and V; autograd splits the weight gradient back per matrix.
         const auto w = torch::cat({l.query->weight, l.key->weight, l.value->weight}, 0);  // (3D, D)
         const auto b = torch::cat({l.query->bias, l.key->bias, l.value->bias}, 0);
         const auto qkv = m_kernels.oneDnnLinear ? fastLinear(h, w, b) : torch::linear(h, w, b);  // (B, T, 3D)
         auto outs = fusedSelfAttention(qkv, H);    // {(B, T, D), (B, H, T, T)}
-        if (probsOut) *probsOut = outs[1];
+        if (o.attentions) out.attentions.push_back(outs[1]);
         return outs[0];
     }
     auto split = [&](const torch::Tensor& x) { return x.view({B, T, H, dh}).transpose(1, 2); };
@@ -138,8 +138,11 @@ torch::Tensor BertEncoderImpl::attention(BertLayerRefs& l, const torch::Tensor& 
     auto v = split(l.value(h));
     auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(dh));  // (B, H, T, T)
     auto probs = torch::softmax(scores, -1);
-    if (probsOut) *probsOut = probs;
-    auto ctx = torch::matmul(probs, v);  // (B, H, T, dh)
+    if (!o.interventions.empty())
+        probs = applyInterventions(o, layer, probs, torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool)));
+    if (o.attentions) out.attentions.push_back(probs);
+    auto ctx = applyPatch(o, layer, torch::matmul(probs, v));  // (B, H, T, dh)
+    if (o.contexts) out.contexts.push_back(ctx);
     return ctx.transpose(1, 2).reshape({B, T, m_dims.width});
 }
 
@@ -154,12 +157,11 @@ ForwardOutput BertEncoderImpl::forward(const torch::Tensor& tokens, const Forwar
     auto positions = torch::arange(T, torch::kInt64);
     auto h = m_embNorm(m_wordEmb(tokens) + m_posEmb(positions));  // (B, T, D)
     if (opts.hiddenStates) out.hiddenStates.push_back(h);
-    for (auto& l : m_layers) {
-        torch::Tensor probs;
-        auto a = attention(l, h, opts.attentions ? &probs : nullptr);
+    for (int li = 0; li < int(m_layers.size()); ++li) {
+        BertLayerRefs& l = m_layers[std::size_t(li)];
+        auto a = attention(li, l, h, opts, out);
         h = l.attnNorm(h + linear(l.attnOut, a));
         h = l.outNorm(h + linear(l.output, torch::gelu(linear(l.intermediate, h))));
-        if (opts.attentions) out.attentions.push_back(probs);
         if (opts.hiddenStates) out.hiddenStates.push_back(h);
     }
     out.output = m_readOut(h).squeeze(-1);  // (B, T)

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "experiments/matrix_completion/mc_config.h"
+#include "model/head_hooks.h"
 
 #include <string>
 #include <vector>
@@ -29,7 +30,8 @@ struct KernelOptions {
     static KernelOptions plain() { return {false, false}; }
 };
 
-struct ForwardOptions {
+// Besides predicting: what to keep, and the per-head hooks of the analyses (head_hooks.h).
+struct ForwardOptions : HeadHooks {
     bool attentions = false;    // keep every layer's attention probabilities
     bool hiddenStates = false;  // keep the embedding output and every layer's output
 };
@@ -38,6 +40,7 @@ struct ForwardOutput {
     torch::Tensor output;                     // (B, T) readout per token
     std::vector<torch::Tensor> attentions;    // L x (B, H, T, T), if requested
     std::vector<torch::Tensor> hiddenStates;  // (L + 1) x (B, T, D), if requested
+    std::vector<torch::Tensor> contexts;      // L x (B, H, T, dh), if requested
 };
 
 // Views of one layer's modules, for the analyses (spectra, patching) and the forward pass.
@@ -61,6 +64,10 @@ public:
     void setKernels(const KernelOptions& k) { m_kernels = k; }
     const KernelOptions& kernels() const { return m_kernels; }
     const BertLayerRefs& layer(int i) const { return m_layers.at(std::size_t(i)); }
+    // The token and position embedding tables (analyses read them; the embeddings analysis
+    // permutes the position rows and puts them back).
+    torch::nn::Embedding& wordEmbeddings() { return m_wordEmb; }
+    torch::nn::Embedding& positionEmbeddings() { return m_posEmb; }
     std::int64_t parameterCount() const;
 
     // HF initialisation: N(0, initStd) weights (HF and the paper: 0.02), zero biases, LN (1, 0),
@@ -75,7 +82,7 @@ public:
 
 private:
     void initialise(c10::optional<torch::Generator> gen);
-    torch::Tensor attention(BertLayerRefs& l, const torch::Tensor& h, torch::Tensor* probsOut);
+    torch::Tensor attention(int layer, BertLayerRefs& l, const torch::Tensor& h, const ForwardOptions& o, ForwardOutput& out);
     torch::Tensor linear(torch::nn::Linear& l, const torch::Tensor& x);
 
     BertDims m_dims;

@@ -122,8 +122,7 @@ torch::Tensor DecoderLMImpl::attention(int layer, const DecoderBlockRefs& b, con
         auto k = rotate(parts[1].reshape({B, T, H, dh})).reshape({B, T, D});
         qkv = torch::cat({q, k, parts[2]}, -1);
     }
-    bool intervened = !o.patchContexts.empty() || o.contexts;
-    for (const HeadIntervention& iv : o.interventions) intervened = intervened || iv.layer == layer;
+    const bool intervened = o.touches(layer);
     const bool softmax = m_dims.attention == DecoderDims::Attention::Softmax;
     if (m_fastAttention && softmax && !intervened && qkv.scalar_type() == torch::kFloat32) {
         auto fused = fusedSelfAttention(qkv, H, /*causal=*/true);  // {(B, T, D), (B, H, T, T)}
@@ -137,26 +136,10 @@ torch::Tensor DecoderLMImpl::attention(int layer, const DecoderBlockRefs& b, con
     const auto causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool)).tril();
     torch::Tensor probs = softmax ? torch::softmax(scores.masked_fill(~causal, -INFINITY), -1)
                                   : scores.masked_fill(~causal, 0.0);
-    for (const HeadIntervention& iv : o.interventions) {
-        if (iv.layer != layer || iv.head < 0 || iv.head >= H) continue;
-        torch::Tensor replacement;
-        if (iv.kind == HeadIntervention::Kind::Zero) replacement = torch::zeros_like(probs.select(1, iv.head));
-        if (iv.kind == HeadIntervention::Kind::MeanProbs)
-            replacement = probs.select(1, iv.head).mean(0, true).expand({B, T, T});
-        if (iv.kind == HeadIntervention::Kind::UniformProbs)  // uniform over the visible keys
-            replacement = (causal.to(probs.scalar_type()) / causal.sum(1, true).to(probs.scalar_type())).expand({B, T, T});
-        probs = probs.clone();
-        probs.select(1, iv.head).copy_(replacement);
-    }
+    probs = applyInterventions(o, layer, probs, causal);
     if (o.attentions) out.attentions.push_back(probs);
     torch::Tensor ctx = torch::matmul(probs, v);  // (B, H, T, dh)
-    auto patch = o.patchContexts.find(layer);
-    if (patch != o.patchContexts.end()) {
-        TORCH_CHECK(patch->second.sizes() == ctx.sizes(), "patched context must be (B, H, T, dh)");
-        ctx = ctx.clone();
-        if (o.patchHeads.empty()) ctx.copy_(patch->second);
-        for (int hd : o.patchHeads) ctx.select(1, hd).copy_(patch->second.select(1, hd));
-    }
+    ctx = applyPatch(o, layer, ctx);
     if (o.contexts) out.contexts.push_back(ctx);
     return linear(b.attnProj, ctx.transpose(1, 2).reshape({B, T, D}));
 }

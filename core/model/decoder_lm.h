@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "model/decoder_dims.h"
+#include "model/head_hooks.h"
 
 #include <map>
 #include <optional>
@@ -22,20 +23,9 @@
 namespace plateau {
 
 // What a forward pass may do besides predicting (analyses only; training uses none of it).
-struct HeadIntervention {
-    enum class Kind { Zero, MeanProbs, UniformProbs };
-    int layer = 0, head = 0;
-    Kind kind = Kind::MeanProbs;  // MeanProbs: the probabilities' mean over the batch (the paper's ablation)
-};
-struct DecoderForwardOptions {
+struct DecoderForwardOptions : HeadHooks {
     bool attentions = false;    // every layer's (B, H, T, T) probabilities (linear: the raw scores)
     bool hiddenStates = false;  // the embedding output and every block's output, (B, T, D)
-    bool contexts = false;      // every layer's per-head context (B, H, T, dh), before c_proj
-    std::vector<HeadIntervention> interventions;
-    // Activation patching: layer -> context (B, H, T, dh) whose heads in `patchHeads` (all if empty)
-    // replace the computed ones before c_proj.
-    std::map<int, torch::Tensor> patchContexts;
-    std::vector<int> patchHeads;
 };
 struct DecoderForwardOutput {
     torch::Tensor logits;                     // (B, T, vocab)

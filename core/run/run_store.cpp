@@ -340,15 +340,18 @@ Result<std::vector<SnapshotPtr>> RunStore::readSnapshots(QStringList* problems, 
     return out;
 }
 
-std::vector<CheckpointFile> RunStore::checkpoints() const {
+std::vector<CheckpointFile> checkpointsIn(const QString& runDir) {
     std::vector<CheckpointFile> out;
-    const QStringList files = QDir(checkpointDir()).entryList({"step_*.pt"}, QDir::Files, QDir::Name);
+    const QString dir = runDir + "/checkpoints";
+    const QStringList files = QDir(dir).entryList({"step_*.pt"}, QDir::Files, QDir::Name);
     for (const QString& f : files) {
         bool ok = false;
         const qint64 step = f.mid(5, f.size() - 8).toLongLong(&ok);
-        if (ok) out.push_back({step, checkpointDir() + "/" + f});
+        if (ok) out.push_back({step, dir + "/" + f});
     }
     return out;
 }
+
+std::vector<CheckpointFile> RunStore::checkpoints() const { return checkpointsIn(m_dir); }
 
 }  // namespace plateau

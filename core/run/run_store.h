@@ -24,6 +24,8 @@ struct CheckpointFile {
 
 // RUN/checkpoints/step_000004000.pt: where a run keeps its checkpoint of `step`.
 QString checkpointPathIn(const QString& runDir, qint64 step);
+// The checkpoint files of RUN/checkpoints, by step (no store needed: any thread).
+std::vector<CheckpointFile> checkpointsIn(const QString& runDir);
 
 class RunStore {
 public:

@@ -1,5 +1,9 @@
 #include "train/trainer.h"
 
+#include "run/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -27,16 +31,67 @@ std::unique_ptr<Optimizer> makeOptimizer(const OptimConfig& o) {
     return std::make_unique<Adam>(o.beta1, o.beta2, o.eps, o.name == "adamw");
 }
 
-Trainer::Trainer(const RunConfig& cfg) : m_cfg(cfg), m_opt(makeOptimizer(cfg.optim)) {
+bool inComponent(const std::string& n, const QString& c) {
+    auto has = [&](const char* s) { return n.find(s) != std::string::npos; };
+    if (c.isEmpty()) return true;
+    if (c == "tokens") return has("word_embeddings") || has(".wte.");
+    if (c == "positions") return has("position_embeddings") || has(".wpe.");
+    if (c == "embeddings") return n.rfind("embeddings.", 0) == 0 || has(".wte.") || has(".wpe.");
+    if (c == "attention") return has(".attention.") || has(".attn.") || has(".ln_1.");
+    if (c == "mlp") return has(".intermediate.") || (has(".output.") && !has(".attention.")) || has(".mlp.") || has(".ln_2.");
+    if (c == "readout") return n.rfind("read_out.", 0) == 0 || n.rfind("lm_head.", 0) == 0;
+    return false;
+}
+
+namespace {
+// A component's parameters drawn again: matrices N(0, model.init_std) (the experiments' own
+// Linear and embedding init), biases 0, norm gains 1; from a generator seeded by train.seed.
+void reinitialise(const std::vector<NamedParameter>& params, const RunConfig& cfg) {
+    torch::NoGradGuard g;
+    auto gen = at::detail::createCPUGenerator(std::uint64_t(cfg.train.seed) ^ 0x9e3779b97f4a7c15ULL);
+    const double std = cfg.model.has("init_std") ? cfg.model.d("init_std") : 0.02;
+    for (const NamedParameter& p : params) {
+        if (!inComponent(p.name, cfg.train.trainOnly)) continue;
+        const bool norm = p.name.find("LayerNorm") != std::string::npos || p.name.find("ln_") != std::string::npos;
+        const bool bias = p.name.size() >= 4 && p.name.compare(p.name.size() - 4, 4, "bias") == 0;
+        if (bias) p.tensor.zero_();
+        else if (norm || p.tensor.dim() < 2) p.tensor.fill_(1.0);
+        else p.tensor.normal_(0.0, std, gen);
+        if (p.name.find("word_embeddings") != std::string::npos) p.tensor[0].zero_();  // BERT's padding row (MASK)
+    }
+}
+}  // namespace
+
+Trainer::Trainer(const RunConfig& cfg, Init init) : m_cfg(cfg), m_opt(makeOptimizer(cfg.optim)) {
     auto e = makeExperiment(cfg);
     if (!e) throw std::runtime_error(e.error().toStdString());
     m_experiment = std::move(e.value());
     m_named = m_experiment->parameters();
     m_columnCount = m_experiment->info().columnsOf(cfg).size();
+    if (init == Init::Fresh && !cfg.train.from.isEmpty()) {
+        auto path = sourceCheckpoint(cfg.train, "config");
+        if (!path) throw std::runtime_error(path.error().toStdString());
+        auto loaded = loadModelWeights(*m_experiment, path.value());
+        if (!loaded) throw std::runtime_error(("config: train.from: " + loaded.error()).toStdString());
+    }
+    if (init == Init::Fresh && cfg.train.reinit) reinitialise(m_named, cfg);
+    bool any = false;
     for (const NamedParameter& p : m_named) {
+        if (!inComponent(p.name, cfg.train.trainOnly)) {
+            p.tensor.requires_grad_(false);  // frozen: no gradient, not in the optimiser
+            continue;
+        }
+        any = true;
         m_opt->add(p.name, p.tensor, weightDecayFor(p, cfg.optim));
         m_params.push_back(p.tensor);
     }
+    if (!any) throw std::runtime_error(("config: train.train_only: " + cfg.train.trainOnly + ": no parameter of this model belongs to it").toStdString());
+}
+
+std::int64_t Trainer::trainableCount() const {
+    std::int64_t n = 0;
+    for (const torch::Tensor& t : m_params) n += t.numel();
+    return n;
 }
 
 Trainer::~Trainer() = default;

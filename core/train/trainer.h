@@ -21,7 +21,11 @@ public:
     // Builds the experiment (its model initialised from train.seed with its own generator) and
     // the optimiser. Throws std::runtime_error with a message naming the field if the experiment
     // cannot be built (TrainingSession turns it into an error).
-    explicit Trainer(const RunConfig& cfg);
+    // Init::Fresh applies train.from (the source checkpoint's weights, then train.reinit);
+    // Init::ForResume does not (the run's own checkpoint is loaded next). train.train_only
+    // freezes every other parameter either way.
+    enum class Init { Fresh, ForResume };
+    explicit Trainer(const RunConfig& cfg, Init init = Init::Fresh);
     ~Trainer();
 
     // One optimiser update on a fresh batch; returns its metrics (step = steps done after it).
@@ -37,6 +41,8 @@ public:
     Optimizer& optimizer() { return *m_opt; }
     // The experiment's parameters in the optimiser's (and the checkpoint's) order.
     const std::vector<NamedParameter>& parameters() const { return m_named; }
+    // The parameters the optimiser updates (all but the frozen ones of train.train_only).
+    std::int64_t trainableCount() const;
 
     // Restores the counters after loading a checkpoint (see run/checkpoint.h).
     void restoreCounters(qint64 stepsDone, double trainSeconds);
@@ -51,6 +57,12 @@ private:
     qint64 m_stepsDone = 0;
     double m_trainSeconds = 0.0;
 };
+
+// Whether parameter `name` belongs to a train.train_only component (BERT's HF names and the
+// decoders' nanoGPT names): embeddings (token + position embeddings and the embedding norm),
+// tokens, positions, attention (Q, K, V, the output projection and the norm after it), mlp,
+// readout. "" = every parameter.
+bool inComponent(const std::string& name, const QString& component);
 
 // Weight decay a parameter gets under cfg, by its role (optim.*_weight_decay).
 double weightDecayFor(const NamedParameter& p, const OptimConfig& cfg);

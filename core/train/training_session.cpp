@@ -12,6 +12,9 @@
 #include <QFile>
 #include <QLockFile>
 
+#include <algorithm>
+
+#include <algorithm>
 #include <chrono>
 
 namespace plateau {
@@ -97,6 +100,8 @@ Result<std::unique_ptr<TrainingSession>> TrainingSession::create(const RunConfig
     RunConfig cfg = cfgIn;
     if (cfg.train.threads == 0) cfg.train.threads = coreCount();  // recorded for reproducibility
     if (Status s = validateConfig(cfg, "config"); !s) return Error{s.error()};
+    if (!cfg.train.from.isEmpty())  // before the run folder is made: a bad source leaves nothing behind
+        if (auto src = sourceCheckpoint(cfg.train, "config"); !src) return Error{src.error()};
     auto store = RunStore::create(outDir, cfg);
     if (!store) return Error{store.error()};
     std::unique_ptr<TrainingSession> session(new TrainingSession);
@@ -122,7 +127,7 @@ Result<std::unique_ptr<TrainingSession>> TrainingSession::resume(const QString& 
     std::unique_ptr<TrainingSession> session(new TrainingSession);
     if (Status s = session->lockRun(store.value()->dir()); !s) return Error{s.error()};
     try {
-        session->m_trainer = std::make_unique<Trainer>(cfg);
+        session->m_trainer = std::make_unique<Trainer>(cfg, Trainer::Init::ForResume);
     } catch (const std::exception& e) {
         return Error{QString::fromStdString(e.what()).section('\n', 0, 0)};
     }
@@ -233,7 +238,8 @@ Status TrainingSession::run(TrainControl& control, const SessionCallbacks& cb, d
             lastFlush = Clock::now();
         }
         const int every = cfg.train.checkpointEvery;
-        if (every > 0 && m.step % every == 0)
+        const auto& extra = cfg.train.checkpointSteps;
+        if ((every > 0 && m.step % every == 0) || std::find(extra.begin(), extra.end(), m.step) != extra.end())
             if (Status s = checkpointNow(); !s) { result = s; break; }
     }
     if (cb.onMetrics && !batch.empty()) cb.onMetrics(batch);

@@ -6,6 +6,7 @@
 
 #include "analysis/analysis.h"
 #include "analysis/nuclear_norm.h"
+#include "experiments/matrix_completion/mc_analysis_util.h"
 #include "experiments/matrix_completion/mc_experiment.h"
 #include "experiments/matrix_completion/mc_tokens.h"
 #include "rng.h"
@@ -22,9 +23,57 @@
 
 namespace plateau {
 
+namespace mcan {
+
+Result<std::unique_ptr<McExperiment>> experimentFor(const AnalysisRequest& q, const char* analysis) {
+    auto made = makeExperiment(q.config);
+    if (!made) return Error{made.error()};
+    if (!dynamic_cast<McExperiment*>(made.value().get()))
+        return Error{q.runDir + ": " + analysis + " applies to matrix_completion runs, not " + q.config.experiment};
+    return std::unique_ptr<McExperiment>(static_cast<McExperiment*>(made.value().release()));
+}
+
+Status loadStep(McExperiment& mc, const AnalysisRequest& q, qint64 step) {
+    auto loaded = loadModelWeights(mc, checkpointPathIn(q.runDir, step));
+    if (!loaded) return Error{loaded.error()};
+    return Status::success();
+}
+
+torch::Tensor forwardOutput(McExperiment& mc, const torch::Tensor& tokens, const ForwardOptions& o, int chunk) {
+    torch::NoGradGuard noGrad;
+    const auto B = tokens.size(0);
+    if (chunk <= 0 || B <= chunk) return mc.model()->forward(tokens, o).output.contiguous();
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t first = 0; first < B; first += chunk)
+        parts.push_back(mc.model()->forward(tokens.narrow(0, first, std::min<std::int64_t>(chunk, B - first)), o).output);
+    return torch::cat(parts, 0).contiguous();
+}
+
+LossParts lossesOf(McExperiment& mc, const Batch& b, const ForwardOptions& o, int chunk) {
+    return lossParts(forwardOutput(mc, b.tokens, o, chunk), b);
+}
+
+AnalysisResult newResult(const AnalysisRequest& q, const char* analysis) {
+    AnalysisResult r;
+    r.analysis = analysis;
+    r.params = q.params.json();
+    r.steps = q.steps;
+    return r;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool cancelled(const AnalysisRequest& q) { return q.cancel && q.cancel->load(); }
+
+Error cancelError(const char* analysis) { return Error{QString(analysis) + ": cancelled"}; }
+
+}  // namespace mcan
+
 namespace {
 
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
+using mcan::kNaN;
 
 struct SolveTotals {
     double sq = 0, sqMask = 0, sqObs = 0, nuclear = 0, truthNuclear = 0;
@@ -40,11 +89,12 @@ struct SolveTotals {
 
 // Nuclear-norm completion of every matrix of a batch (lambda < 0: the exact form), split over
 // the machine's cores; each thread sums its own totals.
-SolveTotals solveBatch(const Batch& b, int n, double lambda, const NuclearNormOptions& opt, const std::atomic<bool>* cancel) {
+SolveTotals solveBatch(const Batch& b, int n, double lambda, const NuclearNormOptions& opt, const AnalysisRequest& q) {
+    const std::atomic<bool>* cancel = q.cancel;
     const int B = int(b.target.size(0)), T = n * n;
     const float* target = b.target.data_ptr<float>();
     const bool* mask = b.mask.data_ptr<bool>();
-    const int threads = std::max(1, std::min(B, QThread::idealThreadCount()));
+    const int threads = std::max(1, std::min(B, q.threads > 0 ? q.threads : QThread::idealThreadCount()));
     std::vector<SolveTotals> parts(static_cast<std::size_t>(threads));
     auto work = [&](int t) {
         SolveTotals& s = parts[std::size_t(t)];
@@ -79,20 +129,11 @@ SolveTotals solveBatch(const Batch& b, int n, double lambda, const NuclearNormOp
     return total;
 }
 
-// The analysis's own McExperiment for the run's config (its own model and generator).
-Result<std::unique_ptr<McExperiment>> analysisExperiment(const AnalysisRequest& q, const char* analysis) {
-    auto made = makeExperiment(q.config);
-    if (!made) return Error{made.error()};
-    if (!dynamic_cast<McExperiment*>(made.value().get()))
-        return Error{q.runDir + ": " + analysis + " applies to matrix_completion runs, not " + q.config.experiment};
-    return std::unique_ptr<McExperiment>(static_cast<McExperiment*>(made.value().release()));
-}
-
 }  // namespace
 
 Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto made = analysisExperiment(q, "nuclear_norm");
+    auto made = mcan::experimentFor(q, "nuclear_norm");
     if (!made) return Error{made.error()};
     McExperiment* mc = made->get();
     const ParamSet& p = q.params;
@@ -122,7 +163,7 @@ Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q) {
     std::vector<SolveTotals> nuclear;
     for (std::size_t k = 0; k < pMasks.size(); ++k) {
         batches.push_back(taskAt(pMasks[k]).sample(N, seed, DataStream::Analysis, k));
-        nuclear.push_back(solveBatch(batches.back(), n, -1.0, opt, q.cancel));
+        nuclear.push_back(solveBatch(batches.back(), n, -1.0, opt, q));
         if (cancelled()) return Error{"nuclear_norm: cancelled"};
         tick();
     }
@@ -136,29 +177,12 @@ Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q) {
                         {}};
     torch::NoGradGuard noGrad;
     for (qint64 step : q.steps) {
-        const QString path = checkpointPathIn(q.runDir, step);
-        auto loaded = loadModelWeights(*mc, path);
-        if (!loaded) return Error{loaded.error()};
+        if (Status st = mcan::loadStep(*mc, q, step); !st) return Error{st.error()};
         for (std::size_t k = 0; k < pMasks.size(); ++k) {
-            const Batch& b = batches[k];
-            double sq = 0, sqObs = 0, sqMask = 0;
-            std::int64_t cnt = 0, cntMask = 0;
-            for (int first = 0; first < N; first += 256) {  // bounded memory at the paper's width
-                const int len = std::min(256, N - first);
-                Batch part{b.tokens.narrow(0, first, len), b.target.narrow(0, first, len).contiguous(),
-                           b.mask.narrow(0, first, len).contiguous()};
-                const LossParts lp = lossParts(mc->model()->forward(part.tokens).output, part);
-                const std::int64_t e = std::int64_t(len) * n * n, m = part.mask.sum().item<std::int64_t>();
-                sq += lp.loss * double(e);
-                if (m > 0) sqMask += lp.lossMask * double(m);
-                if (e > m) sqObs += lp.lossObs * double(e - m);
-                cnt += e;
-                cntMask += m;
-                if (cancelled()) return Error{"nuclear_norm: cancelled"};
-            }
+            const LossParts lp = mcan::lossesOf(*mc, batches[k]);
+            if (cancelled()) return Error{"nuclear_norm: cancelled"};
             const SolveTotals& s = nuclear[k];
-            sweep.rows.push_back({double(step), pMasks[k], sq / double(cnt), cnt > cntMask ? sqObs / double(cnt - cntMask) : kNaN,
-                                  cntMask ? sqMask / double(cntMask) : kNaN, s.mse(), s.mseMask(), s.nuclear / double(s.matrices),
+            sweep.rows.push_back({double(step), pMasks[k], lp.loss, lp.lossObs, lp.lossMask, s.mse(), s.mseMask(), s.nuclear / double(s.matrices),
                                   s.truthNuclear / double(s.matrices), double(s.capped)});
             tick();
         }
@@ -169,7 +193,7 @@ Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q) {
     if (NReg > 0) {
         const Batch b = taskAt(base.pMask).sample(NReg, seed, DataStream::Analysis, 1000003);
         for (double lambda : lambdas) {
-            const SolveTotals s = solveBatch(b, n, lambda, opt, q.cancel);
+            const SolveTotals s = solveBatch(b, n, lambda, opt, q);
             if (cancelled()) return Error{"nuclear_norm: cancelled"};
             reg.rows.push_back({lambda, s.mseObs(), s.mseMask(), s.mse(), s.nuclear / double(s.matrices), double(s.capped)});
             tick();
@@ -191,7 +215,7 @@ Result<AnalysisResult> runMcNuclearNorm(const AnalysisRequest& q) {
 
 Result<AnalysisResult> runMcCopyTest(const AnalysisRequest& q) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto made = analysisExperiment(q, "copy_test");
+    auto made = mcan::experimentFor(q, "copy_test");
     if (!made) return Error{made.error()};
     McExperiment* mc = made->get();
     const ParamSet& p = q.params;
@@ -268,6 +292,93 @@ Result<AnalysisResult> runMcCopyTest(const AnalysisRequest& q) {
     r.summary = QJsonObject{{"step", first[0]}, {"replace_loss", first[5]}, {"loss_mask", first[4]},
                             {"replace_over_mask", first[5] / first[4]}};
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+}
+
+Result<AnalysisResult> runMcOod(const AnalysisRequest& q) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto made = mcan::experimentFor(q, "ood");
+    if (!made) return Error{made.error()};
+    McExperiment* mc = made->get();
+    const ParamSet& p = q.params;
+    const mc::TaskConfig base = mc::taskOf(q.config);
+    const QStringList known{"uniform", "gaussian", "laplace"};
+    // The settings: the run's task with one thing changed at a time.
+    std::vector<mc::TaskConfig> settings;
+    auto addSetting = [&](const mc::TaskConfig& t) {
+        for (const mc::TaskConfig& s : settings)
+            if (s.distribution == t.distribution && s.rank == t.rank && s.n == t.n && s.pMask == t.pMask) return;
+        settings.push_back(t);
+    };
+    addSetting(base);
+    for (const QString& d : p.s("distributions").split(',', Qt::SkipEmptyParts)) {
+        if (!known.contains(d.trimmed()))
+            return Error{"--set: ood.distributions: \"" + d + "\" is not one of " + known.join(", ")};
+        mc::TaskConfig t = base;
+        t.distribution = d.trimmed();
+        addSetting(t);
+    }
+    for (double r : p.list("ranks")) {
+        if (int(r) > base.n) return Error{"--set: ood.ranks: rank " + QString::number(r) + " > n = " + QString::number(base.n)};
+        mc::TaskConfig t = base;
+        t.rank = int(r);
+        addSetting(t);
+    }
+    std::vector<double> sizes = p.list("sizes");
+    if (sizes.empty())
+        for (int k = std::max(2, base.n - 2); k < base.n; ++k) sizes.push_back(k);
+    for (double sz : sizes) {
+        if (int(sz) > base.n)
+            return Error{"--set: ood.sizes: n = " + QString::number(sz) + " > the run's n = " + QString::number(base.n) +
+                         " (positions past " + QString::number(base.seqLen()) + " were never trained)"};
+        mc::TaskConfig t = base;
+        t.n = int(sz);
+        t.rank = std::min(t.rank, t.n);
+        addSetting(t);
+    }
+    for (double pm : p.list("p_masks")) {
+        mc::TaskConfig t = base;
+        t.pMask = pm;
+        addSetting(t);
+    }
+    NuclearNormOptions opt;
+    opt.tolerance = p.d("tolerance");
+    opt.maxIterations = p.i("max_iterations");
+    const int N = p.i("matrices");
+    const bool withNuclear = p.b("nuclear");
+    mcan::Progress progress(q, double(settings.size() * (q.steps.size() + (withNuclear ? 1 : 0))));
+    std::vector<Batch> batches;
+    std::vector<SolveTotals> nuclear;
+    for (std::size_t k = 0; k < settings.size(); ++k) {
+        batches.push_back(MatrixCompletionTask(settings[k]).sample(N, std::uint64_t(p.i64("seed")), DataStream::Analysis, 4000037 + k));
+        nuclear.push_back(withNuclear ? solveBatch(batches.back(), settings[k].n, -1.0, opt, q) : SolveTotals{});
+        if (mcan::cancelled(q)) return mcan::cancelError("ood");
+        if (withNuclear) progress.tick();
+    }
+    AnalysisResult r = mcan::newResult(q, "ood");
+    AnalysisTable t{"ood",
+                    {"step", "distribution", "rank", "n", "p_mask", "model_mse", "model_mse_obs", "model_mse_mask", "nuclear_mse",
+                     "nuclear_mse_mask", "capped_solves"},
+                    {}};
+    for (qint64 step : q.steps) {
+        if (Status st = mcan::loadStep(*mc, q, step); !st) return Error{st.error()};
+        for (std::size_t k = 0; k < settings.size(); ++k) {
+            const LossParts lp = mcan::lossesOf(*mc, batches[k]);
+            if (mcan::cancelled(q)) return mcan::cancelError("ood");
+            const SolveTotals& s = nuclear[k];
+            t.rows.push_back({double(step), double(known.indexOf(settings[k].distribution)), double(settings[k].rank),
+                              double(settings[k].n), settings[k].pMask, lp.loss, lp.lossObs, lp.lossMask,
+                              withNuclear ? s.mse() : kNaN, withNuclear ? s.mseMask() : kNaN, withNuclear ? double(s.capped) : kNaN});
+            progress.tick();
+        }
+    }
+    r.tables.push_back(t);
+    r.summary = QJsonObject{{"distribution_codes", "0 uniform U[-1,1], 1 gaussian N(0, 0.5^2), 2 laplace(0, 0.25)"},
+                            {"settings", double(settings.size())}};
+    const auto& last = t.rows[t.rows.size() - settings.size()];  // the last step, the run's own task
+    r.summary["in_distribution_model_mse"] = last[5];
+    r.summary["in_distribution_nuclear_mse"] = last[8];
+    r.seconds = mcan::secondsSince(t0);
     return r;
 }
 

@@ -4,6 +4,8 @@
 
 #include "experiments/matrix_completion/mc_experiment.h"
 
+#include "analysis/tensor_stats.h"
+
 #include "analysis/spectra.h"
 #include "experiments/matrix_completion/mc_tokens.h"
 
@@ -100,6 +102,7 @@ SnapshotPtr McExperiment::snapshot(qint64 step, double timeS, const ProbeSpec& s
     }
     ForwardOptions opts;
     opts.attentions = true;
+    opts.hiddenStates = true;
     const ForwardOutput fw = m_model->forward(m_probe.tokens, opts);
 
     const std::size_t BT = std::size_t(B) * std::size_t(T);
@@ -132,6 +135,12 @@ SnapshotPtr McExperiment::snapshot(qint64 step, double timeS, const ProbeSpec& s
     s->scalars["completion_mse"] = nMask ? comp / double(nMask) : std::nan("");
     s->scalars["copy_mse"] = nMask ? copy / double(nMask) : std::nan("");
     s->scalars["observed_mse"] = nObs ? obs / double(nObs) : std::nan("");
+
+    // Representation collapse (the follow-up paper): mean pairwise cosine of hidden states across
+    // positions, per layer (0 = embeddings); the last layer's as a scalar for the live series.
+    float* cosine = s->addF32("hidden.cosine", {int(fw.hiddenStates.size())});
+    for (std::size_t l = 0; l < fw.hiddenStates.size(); ++l) cosine[l] = float(meanPairwiseCosine(fw.hiddenStates[l]));
+    s->scalars["hidden_cosine"] = cosine[fw.hiddenStates.size() - 1];
 
     addAttention(*s, fw.attentions);
     const int L = int(fw.attentions.size()), H = m_model->dims().heads;

@@ -69,7 +69,8 @@ QJsonObject matrixPanels() {
         {"error_of", QJsonArray{"matrices.prediction", "matrices.truth", "matrices.masked"}},
         {"series", QJsonArray{series("completion_mse", "completion: masked MSE to X", "#d55e00", false),
                               series("copy_mse", "copying: masked MSE to 0", "#0072b2", false),
-                              series("observed_mse", "observed MSE to X", "#787878", true)}},
+                              series("observed_mse", "observed MSE to X", "#787878", true),
+                              series("hidden_cosine", "hidden-state cosine, last layer (collapse)", "#009e73", true)}},
         {"series_log", true},
         {"series_x_label", "step (probe batch)"},
         {"info", "batch: completion %completion_mse, copying %copy_mse"}};
