@@ -1,5 +1,10 @@
 // plateau-cli as a script would use it: describe, train, metrics --csv, resume, bad input.
+#include <torch/torch.h>
+
 #include "cli_run.h"
+#include "experiment.h"
+#include "run/checkpoint.h"
+#include "run/run_store.h"
 #include "test_files.h"
 #include "test_main.h"
 
@@ -56,6 +61,51 @@ private slots:
         r = runCli({"analyses", "--json"});
         QCOMPARE(r.code, 0);
         QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).array().first().toObject()["id"].toString(), QString("nuclear_norm"));
+    }
+    void componentWiseTrainingFromARun() {
+        // The paper's Fig 8 set-up: a trained model, one component reinitialised and trained, the
+        // rest frozen. Here: the fixture run's step 40, positions only.
+        QTemporaryDir tmp;
+        const QString src = tmp.filePath("src"), dir = tmp.filePath("pos");
+        plateau::test::copyDir(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run", src);
+        CliRun r = runCli({"train", "--from", src + ":40", "--train-only", "positions", "--reinit", "--out", dir, "--steps", "6",
+                           "--set", "train.print_every=3"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        auto store = plateau::RunStore::open(dir, true);
+        QVERIFY2(store, qPrintable(store.error()));
+        const plateau::RunConfig cfg = store.value()->config();
+        QCOMPARE(cfg.train.from, src + ":40");  // where it came from
+        QCOMPARE(cfg.train.trainOnly, QString("positions"));
+        QVERIFY(cfg.train.reinit);
+        auto before = plateau::makeExperiment(cfg), after = plateau::makeExperiment(cfg);
+        QVERIFY(before && after);
+        QVERIFY(plateau::loadModelWeights(*before.value(), plateau::checkpointPathIn(src, 40)));
+        QVERIFY(plateau::loadModelWeights(*after.value(), plateau::checkpointPathIn(dir, 6)));
+        const auto a = before.value()->parameters(), b = after.value()->parameters();
+        int changed = 0;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            const bool same = torch::equal(a[i].tensor, b[i].tensor);
+            if (a[i].name.find("position_embeddings") != std::string::npos) {
+                QVERIFY(!same);
+                ++changed;
+            } else {
+                QVERIFY2(same, a[i].name.c_str());  // frozen
+            }
+        }
+        QCOMPARE(changed, 1);
+        // It resumes like any run (the source is not read again).
+        r = runCli({"train", "--resume", dir, "--steps", "8"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        // Bad input, named; nothing created.
+        r = runCli({"train", "--from", src + ":41", "--out", tmp.filePath("x")});
+        QVERIFY2(r.code == 2 && r.err.contains("train.from"), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(tmp.filePath("x")));
+        r = runCli({"train", "--from", src, "--train-only", "bias", "--out", tmp.filePath("y")});
+        QVERIFY2(r.code == 2 && r.err.contains("--train-only"), qPrintable(r.err));
+        r = runCli({"train", "--from", src, "--reinit", "--out", tmp.filePath("z")});
+        QVERIFY2(r.code == 2 && r.err.contains("train.reinit"), qPrintable(r.err));
+        r = runCli({"train", "--preset", "tiny", "--train-only", "mlp", "--out", tmp.filePath("w")});
+        QVERIFY2(r.code == 2 && r.err.contains("--from"), qPrintable(r.err));
     }
     void experimentsListsTheRegistry() {
         CliRun r = runCli({"experiments", "--json"});

@@ -1,7 +1,11 @@
 // The GUI driven as a user would (offscreen): start a run, watch snapshots arrive in all four
 // views, pause / single-step / resume / stop, pick a layer and head, draw a mask, close mid-run;
 // the new-run dialog's inline validation; pixel-exact heatmaps.
+#include "analyses_dock.h"
+#include "analysis/analysis_store.h"
 #include "analysis/drop_detector.h"
+#include "analysis_view.h"
+#include "test_files.h"
 #include "attention_view.h"
 #include "colormap.h"
 #include "heatmap_widget.h"
@@ -22,6 +26,8 @@
 #include "training_controller.h"
 
 #include <QApplication>
+#include <QDateTime>
+#include <QFile>
 #include <QDir>
 #include <QDockWidget>
 #include <QStandardPaths>
@@ -160,6 +166,74 @@ private slots:
         QVERIFY(rows);
         QCOMPARE(rows.value().back().step, lastStep(w));
         QVERIFY(!QDir(tmp.filePath("run/checkpoints")).entryList({"*.pt"}).isEmpty());
+    }
+
+    void analysesDockRunsShowsAndExports() {
+        // The fixture run (step 40): head ablation from the dock, off the GUI thread, with its grid
+        // drawn; the result stored, shown again on reopening, stale once the checkpoint changes;
+        // a bad parameter named; a cancelled run says so; export of the figure and the tables.
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        test::copyDir(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run", dir);
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(w.openRun(dir));
+        AnalysesDock* d = w.analyses();
+        QVERIFY(d->isEnabled());
+        QVERIFY(d->selectAnalysis("head_ablation"));
+        QVERIFY(d->setParam("matrices", "24"));
+        QVERIFY(d->setParam("kind", "half"));
+        QVERIFY(!d->run());
+        QVERIFY2(d->message().contains("head_ablation.kind"), qPrintable(d->message()));
+        QVERIFY(d->setParam("kind", "mean"));
+        d->setSteps("41");
+        QVERIFY(!d->run());
+        QVERIFY2(d->message().contains("checkpoints") && d->message().contains("(40)"), qPrintable(d->message()));
+        d->setSteps("all");
+        QVERIFY(d->run());
+        QVERIFY(d->isRunning());
+        QTRY_VERIFY_WITH_TIMEOUT(!d->isRunning(), 60000);
+        QVERIFY2(d->message().contains("done"), qPrintable(d->message()));
+        QVERIFY(QFileInfo::exists(dir + "/analyses/head_ablation/grid.csv"));
+        AnalysisView* v = d->view();
+        QVERIFY(v->result());
+        v->setFigure(0);  // the layer x head grid
+        v->redrawNow();
+        QCOMPARE(v->plottedPoints(), 2 * 2);
+        v->setFigure(1);  // over training: one point per head at the one step
+        v->redrawNow();
+        QCOMPARE(v->plottedPoints(), 4);
+        // Export: figure and every table.
+        const Status pdf = w.exportView(v, tmp.filePath("abl.pdf"), {FigureFormat::Pdf}, false, {});
+        QVERIFY2(pdf, qPrintable(pdf.error()));
+        QVERIFY(QFileInfo(tmp.filePath("abl.pdf")).size() > 1000);
+        QVERIFY(w.exportView(v, tmp.filePath("abl.csv"), {}, true, {}));
+        QFile csv(tmp.filePath("abl.csv"));  // the shown figure's table (the grid; no set of heads was given)
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QVERIFY(csv.readLine().contains("delta_loss"));
+        // Reopened: the stored result, current; touched checkpoint: stale.
+        MainWindow w2;
+        QVERIFY(w2.openRun(dir));
+        QVERIFY(w2.analyses()->selectAnalysis("head_ablation"));
+        QVERIFY(w2.analyses()->view()->result());
+        QVERIFY2(w2.analyses()->message().isEmpty(), qPrintable(w2.analyses()->message()));
+        QFile ck(checkpointPathIn(dir, 40));
+        QVERIFY(ck.open(QIODevice::ReadWrite | QIODevice::Append));
+        ck.setFileTime(QDateTime::currentDateTime().addSecs(5), QFileDevice::FileModificationTime);
+        ck.close();
+        MainWindow w3;
+        QVERIFY(w3.openRun(dir));
+        QVERIFY(w3.analyses()->selectAnalysis("head_ablation"));
+        QVERIFY2(w3.analyses()->message().contains("stale"), qPrintable(w3.analyses()->message()));
+        // Cancel: a long nuclear-norm sweep stopped at once.
+        QVERIFY(w3.analyses()->selectAnalysis("nuclear_norm"));
+        QVERIFY(w3.analyses()->setParam("matrices", "60000"));
+        QVERIFY(w3.analyses()->run());
+        QTest::qWait(200);
+        w3.analyses()->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(!w3.analyses()->isRunning(), 30000);
+        QVERIFY2(w3.analyses()->message().contains("cancelled"), qPrintable(w3.analyses()->message()));
     }
 
     void everyExperimentShowsItsViews_data() {

@@ -389,9 +389,11 @@ void AnalysisView::redraw() {
 Result<QStringList> AnalysisView::exportCsv(const QString& path) const {
     if (!m_result) return Error{"no analysis result to export"};
     QStringList written;
+    const int i = figureIndex();
+    const QString shown = i >= 0 && i < int(m_figures.size()) ? m_figures[std::size_t(i)].table : m_result->tables.front().name;
     for (std::size_t k = 0; k < m_result->tables.size(); ++k) {
         const AnalysisTable& t = m_result->tables[k];
-        const QString file = k == 0 ? path : siblingPath(path, t.name);
+        const QString file = t.name == shown ? path : siblingPath(path, t.name);
         QList<QStringList> rows;
         for (const auto& r : t.rows) {
             QStringList cells;

@@ -45,7 +45,7 @@ public:
 
     QString figureName() const override;
     QList<QWidget*> figureParts() const override;
-    // Every table of the result: PATH for the first, PATH_<table>.csv for the others.
+    // Every table of the result: PATH for the shown figure's, PATH_<table>.csv for the others.
     Result<QStringList> exportCsv(const QString& path) const override;
 
 protected:
