@@ -172,7 +172,12 @@ Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const 
         QDockWidget* dock = w.analysesDock();
         const bool wasVisible = dock->isVisible();
         dock->show();
-        if (av->width() < 600 || av->height() < 500) dock->resize(std::max(dock->width(), 760), std::max(dock->height(), 720));
+        // Figures of a set are drawn alike: no table under them, a floating dock of a fixed size.
+        const bool wasFloating = dock->isFloating();
+        const QRect wasGeometry = dock->geometry();
+        dock->setFloating(true);
+        dock->resize(1000, 640);
+        av->setTableVisible(false);
         for (const AnalysisInfo* a : analysesFor(m.config().experiment)) {
             auto stored = readAnalysisResult(m.runDir(), a->id);
             if (!stored) continue;
@@ -196,6 +201,9 @@ Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const 
             }
             analysesIndex << a->id;
         }
+        av->setTableVisible(true);
+        dock->setFloating(wasFloating);
+        if (wasFloating) dock->setGeometry(wasGeometry);
         if (!wasVisible) dock->hide();
     }
 

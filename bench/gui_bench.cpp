@@ -1,9 +1,14 @@
 // plateau-bench-gui: training speed with the GUI showing all four views against the same run
 // headless (same preset, seed, steps, threads), interleaved rounds in one process, and the longest
 // stall of the GUI thread's event loop while training streams to the views.
-// usage: plateau-bench-gui [--preset NAME] [--steps N] [--rounds R] [--set k=v ...]
+// With --analysis ID: the GUI training alone against the GUI training while the Analyses dock runs
+// that analysis again and again (on --analysis-run DIR, default a copy of the fixture run): what
+// the analysis costs training, and the GUI thread's longest stall meanwhile.
+// usage: plateau-bench-gui [--preset NAME] [--steps N] [--rounds R] [--set k=v ...] [--analysis ID [--analysis-run DIR]
+//                          [--analysis-set k=v ...]]
 #include <torch/torch.h>  // before Qt
 
+#include "analyses_dock.h"
 #include "attention_view.h"
 #include "config.h"
 #include "main_window.h"
@@ -76,6 +81,13 @@ struct GuiResult {
     double guiCpuShare = 0; // CPU time of the GUI thread / wall time of the run
     double xCpuShare = -1;  // CPU time of the X server (Xvfb/Xorg) / wall time, -1 when not found
     qint64 lastInterval = 0;
+    int analyses = 0;       // analyses completed during the run (--analysis)
+};
+
+struct AnalysisLoad {
+    QString id, runDir;
+    QStringList sets;
+    bool on() const { return !id.isEmpty(); }
 };
 
 // The GUI thread is blocked exactly while it dispatches an event (input, timers, queued
@@ -119,8 +131,36 @@ double xServerCpu() {
     return -1;
 }
 
-GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only, int scrubEveryMs) {
+GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only, int scrubEveryMs, const AnalysisLoad& load = {}) {
     MainWindow w;
+    int analysesDone = 0;
+    bool training = false;
+    if (load.on()) {
+        // The dock analyses another run (the live run's folder changes under it), again and again
+        // while training lasts, with one thread as it does beside live training.
+        w.analysesDock()->show();
+        AnalysesDock* d = w.analyses();
+        auto again = [&, d] {
+            if (!training) return;
+            auto src = RunStore::open(load.runDir, true);
+            if (!src) return;
+            d->setRun(load.runDir, src.value()->config());
+            d->setTrainingActive(true);
+            d->selectAnalysis(load.id);
+            for (const QString& kv : load.sets) d->setParam(kv.section('=', 0, 0), kv.section('=', 1));
+            d->setSteps("all");
+            if (!d->run()) std::fprintf(stderr, "analysis: %s\n", qPrintable(d->message()));
+        };
+        QObject::connect(d, &AnalysesDock::analysisFinished, &w, [&, again](const QString&, const QString& err) {
+            if (!err.isEmpty()) std::fprintf(stderr, "analysis: %s\n", qPrintable(err));
+            else ++analysesDone;
+            QTimer::singleShot(0, &w, again);
+        });
+        QObject::connect(w.controller(), &TrainingController::started, &w, [&, again] {
+            training = true;
+            QTimer::singleShot(0, &w, again);
+        });
+    }
     w.resize(1500, 950);
     w.show();
     for (QDockWidget* d : w.docks()) d->setVisible(only.isEmpty() || d->windowTitle().compare(only, Qt::CaseInsensitive) == 0);
@@ -130,6 +170,7 @@ GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only,
     QEventLoop loop;
     QObject::connect(w.controller(), &TrainingController::finished, &w, [&](qint64, const QString& err) {
         t1 = clock.nsecsElapsed();
+        training = false;
         if (!err.isEmpty()) std::fprintf(stderr, "%s\n", qPrintable(err));
         loop.quit();
     });
@@ -170,6 +211,9 @@ GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only,
     for (const auto& s : snaps) build.push_back(s->buildMs);
     r.snapshotMs = median(build);
     r.lastInterval = snaps.size() >= 2 ? snaps.back()->step - snaps[snaps.size() - 2]->step : 0;
+    w.analyses()->cancel();
+    w.analyses()->waitForFinished();
+    r.analyses = analysesDone;
     w.close();
     return r;
 }
@@ -189,6 +233,9 @@ int main(int argc, char** argv) {
     p.addOption({"set", "config override", "k=v"});
     p.addOption({"scrub-every", "while the GUI trains, jump to a random snapshot every MS milliseconds (a user scrubbing)", "ms", "0"});
     p.addOption({"only", "show only this dock (Loss, Attention, Predictions, Spectra): where the GUI's time goes", "dock"});
+    p.addOption({"analysis", "compare the GUI training alone with the GUI training while the Analyses dock runs ID", "id"});
+    p.addOption({"analysis-run", "the run the analysis reads (default: a copy of tests/fixtures/v1_run)", "dir"});
+    p.addOption({"analysis-set", "analysis parameter", "k=v"});
     p.process(benchApp);
     auto cfg = loadPreset(p.value("preset"));
     if (!cfg) {
@@ -207,6 +254,37 @@ int main(int argc, char** argv) {
                 qPrintable(rt.summary()), qPrintable(QGuiApplication::platformName()), qPrintable(p.value("preset")),
                 cfg->train.steps, p.isSet("only") ? qPrintable(p.value("only")) : "all four");
     QTemporaryDir tmp;
+    if (p.isSet("analysis")) {
+        AnalysisLoad load{p.value("analysis"), p.value("analysis-run"), p.values("analysis-set")};
+        if (load.runDir.isEmpty()) {
+            load.runDir = tmp.filePath("analysed");
+            QDir().mkpath(load.runDir + "/checkpoints");
+            for (const QString& f : {QString("config.json"), QString("metrics.sqlite"), QString("checkpoints/step_000000040.pt")})
+                QFile::copy(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run/" + f, load.runDir + "/" + f);
+        }
+        const int rounds = p.value("rounds").toInt();
+        std::vector<double> alone, beside, stallA, stallB;
+        int done = 0;
+        for (int r = 0; r < rounds; ++r) {
+            const GuiResult a = withGui(cfg.value(), tmp.filePath(QString("a%1").arg(r)), {}, 0);
+            const GuiResult b = withGui(cfg.value(), tmp.filePath(QString("b%1").arg(r)), {}, 0, load);
+            alone.push_back(a.stepsPerSec), beside.push_back(b.stepsPerSec);
+            stallA.push_back(a.maxStallMs), stallB.push_back(b.maxStallMs);
+            done += b.analyses;
+            std::printf("round %d: GUI training %.1f steps/s alone, %.1f beside %s (%.3f; %d analyses done), longest "
+                        "GUI-thread stall %.1f ms alone, %.1f ms beside (p99 %.1f ms)\n",
+                        r + 1, a.stepsPerSec, b.stepsPerSec, qPrintable(load.id), b.stepsPerSec / a.stepsPerSec, b.analyses,
+                        a.maxStallMs, b.maxStallMs, b.p99StallMs);
+            std::fflush(stdout);
+        }
+        const int threads = cfg->train.threads > 0 ? cfg->train.threads : coreCount();
+        std::printf("median: training keeps %.1f %% of its speed beside %s (%d analyses in all); one thread's share of %d "
+                    "would leave >= %.1f %%\n",
+                    100 * median(beside) / median(alone), qPrintable(load.id), done, threads, 100.0 * (threads - 1) / threads);
+        std::printf("longest GUI-thread stall beside the analysis: %.1f ms (goal <= 50 ms); alone %.1f ms\n",
+                    *std::max_element(stallB.begin(), stallB.end()), *std::max_element(stallA.begin(), stallA.end()));
+        return 0;
+    }
     std::vector<double> h, g, stall, p99, hIn, gIn, hOut, gOut;
     std::size_t snaps = 0;
     const int rounds = p.value("rounds").toInt();

@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -44,12 +45,22 @@ QString numberText(double v) {
     return QString::number(v, 'g', 5);
 }
 
-// "rank=2, n=5": the series key of a row.
+// "rank=2, n=5": the series key of a row ("step 250" for one column; NaN as the figure names it).
 QString seriesKey(const AnalysisFigure& f, const AnalysisTable& t, const std::vector<double>& row) {
     QStringList parts;
     for (const QString& c : f.series) {
         const int k = int(t.columns.indexOf(c));
-        if (k >= 0) parts << c + "=" + numberText(row[std::size_t(k)]);
+        if (k < 0) continue;
+        const double v = row[std::size_t(k)];
+        QString named;
+        for (const auto& [code, name] : f.valueNames)
+            if (code == v) named = name;
+        if (!named.isEmpty()) {
+            parts << named;
+            continue;
+        }
+        const QString value = std::isnan(v) && !f.nanLabel.isEmpty() ? f.nanLabel : numberText(v);
+        parts << (f.series.size() == 1 ? c + " " + value : c + "=" + value);
     }
     return parts.join(", ");
 }
@@ -71,19 +82,28 @@ AnalysisView::AnalysisView(SessionModel* model, QWidget* parent) : ThrottledView
     m_plotArea = new QWidget;
     m_plotLayout = new QHBoxLayout(m_plotArea);
     m_plotLayout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plotArea, 3);
     m_note = new QLabel;
     m_note->setWordWrap(true);
     layout->addWidget(m_note);
+    // Figure above, the result's tables below, the split the user's.
+    auto* split = new QSplitter(Qt::Vertical);
+    split->addWidget(m_plotArea);
+    m_tablePane = new QWidget;
+    auto* tableLayout = new QVBoxLayout(m_tablePane);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
     auto* tableRow = new QHBoxLayout;
     m_tableBox = new QComboBox;
     tableRow->addWidget(new QLabel("table"));
     tableRow->addWidget(m_tableBox, 1);
-    layout->addLayout(tableRow);
+    tableLayout->addLayout(tableRow);
     m_table = new QTableWidget;
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->verticalHeader()->setVisible(false);
-    layout->addWidget(m_table, 2);
+    tableLayout->addWidget(m_table);
+    split->addWidget(m_tablePane);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    layout->addWidget(split, 1);
     connect(m_figureBox, &QComboBox::currentIndexChanged, this, [this] { redrawSoon(); });
     connect(m_tableBox, &QComboBox::currentIndexChanged, this, [this] { fillTable(); });
     if (m_model)
@@ -140,6 +160,7 @@ void AnalysisView::setDetection(const DropDetection& d) {
 }
 
 void AnalysisView::setFigure(int index) { m_figureBox->setCurrentIndex(index); }
+void AnalysisView::setTableVisible(bool on) { m_tablePane->setVisible(on); }
 int AnalysisView::figureIndex() const { return m_figureBox->currentIndex(); }
 
 QString AnalysisView::figureName() const {
@@ -169,7 +190,7 @@ void AnalysisView::fillTable() {
 
 QCustomPlot* AnalysisView::newPlot() {
     auto* p = new QCustomPlot;
-    p->setMinimumSize(220, 160);
+    p->setMinimumSize(260, 220);
     liveRendering(p);
     m_plotLayout->addWidget(p);
     m_plots << p;
@@ -209,13 +230,17 @@ void AnalysisView::drawLines(const AnalysisFigure& f, const AnalysisTable& t) {
         std::vector<const std::vector<double>*> rows;
     };
     std::vector<Curve> groups;
+    const int stepCol = int(t.columns.indexOf("step"));
     for (const QString& y : f.ys) {
         const int yc = int(t.columns.indexOf(y));
         if (yc < 0 || xc < 0) continue;
         std::map<QString, std::size_t> at;
+        const bool once = f.once.contains(y);
         for (const auto* row : rows) {
-            const QString key = seriesKey(f, t, *row);
-            const QString name = key.isEmpty() ? y : (f.ys.size() > 1 ? y + " (" + key + ")" : key);
+            if (once && stepCol >= 0 && !m_result->steps.empty() && qint64((*row)[std::size_t(stepCol)]) != m_result->steps.back())
+                continue;
+            const QString key = once ? QString() : seriesKey(f, t, *row);
+            const QString name = key.isEmpty() ? y : (f.ys.size() > 1 ? y + ", " + key : key);
             auto it = at.find(name);
             if (it == at.end()) it = at.emplace(name, groups.size()).first, groups.push_back({name, yc, {}});
             groups[it->second].rows.push_back(row);
@@ -238,20 +263,29 @@ void AnalysisView::drawLines(const AnalysisFigure& f, const AnalysisTable& t) {
             // One graph per point colour: values binned into 8 colours of the map.
             double cLo = INFINITY, cHi = -INFINITY;
             for (const auto* row : members) cLo = std::min(cLo, (*row)[std::size_t(cc)]), cHi = std::max(cHi, (*row)[std::size_t(cc)]);
-            const int bins = 8;
-            std::vector<QCPGraph*> byBin(bins, nullptr);
+            // Few integer values (columns, layers): one colour each; otherwise 8 bins of the range.
+            std::vector<double> distinct;
+            for (const auto* row : members) {
+                const double c = (*row)[std::size_t(cc)];
+                if (std::find(distinct.begin(), distinct.end(), c) == distinct.end()) distinct.push_back(c);
+            }
+            const bool integral = distinct.size() <= 12 && std::all_of(distinct.begin(), distinct.end(), [](double c) { return c == std::round(c); });
+            const int bins = integral ? int(distinct.size()) : 8;
+            std::vector<QCPGraph*> byBin(std::size_t(bins), nullptr);
             for (const auto* row : members) {
                 const double x = (*row)[std::size_t(xc)], y = (*row)[std::size_t(yc)], c = (*row)[std::size_t(cc)];
                 if (!std::isfinite(x) || !std::isfinite(y)) continue;
                 const double t01 = cHi > cLo ? (c - cLo) / (cHi - cLo) : 0.5;
-                const int b = std::clamp(int(t01 * bins), 0, bins - 1);
+                const int b = integral ? int(std::round(c - cLo)) * (bins - 1) / std::max(1, int(cHi - cLo)) : std::clamp(int(t01 * bins), 0, bins - 1);
                 if (!byBin[std::size_t(b)]) {
                     QCPGraph* g = p->addGraph();
                     g->setLineStyle(QCPGraph::lsNone);
-                    const QColor col(f.signedColour ? divergingColor(2 * (b + 0.5) / bins - 1) : sequentialColor((b + 0.5) / bins));
-                    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, col, col, 5));
-                    g->setName(QString("%1 %2 … %3").arg(f.colour).arg(numberText(cLo + (cHi - cLo) * b / bins))
-                                   .arg(numberText(cLo + (cHi - cLo) * (b + 1) / bins)));
+                    const double shade = integral ? (bins > 1 ? double(b) / (bins - 1) : 0.5) : (b + 0.5) / bins;
+                    const QColor col(f.signedColour ? divergingColor(2 * shade - 1) : sequentialColor(0.9 * shade));
+                    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, col, col, 6));
+                    g->setName(integral ? QString("%1 %2").arg(f.colour).arg(numberText(c))
+                                        : QString("%1 %2 … %3").arg(f.colour).arg(numberText(cLo + (cHi - cLo) * b / bins))
+                                              .arg(numberText(cLo + (cHi - cLo) * (b + 1) / bins)));
                     byBin[std::size_t(b)] = g;
                 }
                 byBin[std::size_t(b)]->addData(x, y);
@@ -260,7 +294,8 @@ void AnalysisView::drawLines(const AnalysisFigure& f, const AnalysisTable& t) {
         } else {
             QCPGraph* g = p->addGraph();
             g->setName(name);
-            const QColor col = curveColor(i);
+            // Many curves (one per checkpoint): a ramp from early (dark) to late (light).
+            const QColor col = groups.size() > 8 ? QColor(sequentialColor(0.9 * double(i) / double(groups.size() - 1))) : curveColor(i);
             g->setPen(QPen(col, 1.6));
             if (f.kind == AnalysisFigure::Kind::Scatter) {
                 g->setLineStyle(QCPGraph::lsNone);
@@ -268,12 +303,21 @@ void AnalysisView::drawLines(const AnalysisFigure& f, const AnalysisTable& t) {
             } else if (xs.size() < 60) {
                 g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, col, Qt::white, 5));
             }
-            g->setData(xs, ys, true);
+            g->setData(xs, ys);  // not sorted: scatter panels and tables in any order
             m_points += int(xs.size());
         }
         ++i;
     }
-    if (f.logY) setLogY(p);
+    const bool logY = f.logY && std::isfinite(lo) && hi / lo > 20;  // less than ~1.3 decades reads better linear
+    if (logY) setLogY(p);
+    bool integerX = xc >= 0 && !rows.empty();
+    double xLo = INFINITY, xHi = -INFINITY;
+    for (const auto* row : rows) {
+        const double x = (*row)[std::size_t(xc)];
+        integerX = integerX && x == std::round(x);
+        xLo = std::min(xLo, x), xHi = std::max(xHi, x);
+    }
+    if (integerX && xHi - xLo <= 16 && !f.logX) integerTicksX(p);
     if (f.logX) {
         p->xAxis->setScaleType(QCPAxis::stLogarithmic);
         p->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
@@ -281,7 +325,7 @@ void AnalysisView::drawLines(const AnalysisFigure& f, const AnalysisTable& t) {
     p->xAxis->setLabel(f.xLabel.isEmpty() ? f.x : f.xLabel);
     p->yAxis->setLabel(f.yLabel.isEmpty() ? f.ys.join(", ") : f.yLabel);
     p->rescaleAxes();
-    if (std::isfinite(lo) && f.logY) p->yAxis->setRange(lo / 1.5, hi * 1.5);
+    if (std::isfinite(lo) && logY) p->yAxis->setRange(lo / 1.5, hi * 1.5);
     else if (std::isfinite(lo)) {
         const double pad = hi > lo ? 0.08 * (hi - lo) : std::max(1e-3, 0.1 * std::abs(hi));
         p->yAxis->setRange(lo - pad, hi + pad);
@@ -291,12 +335,15 @@ void AnalysisView::drawLines(const AnalysisFigure& f, const AnalysisTable& t) {
         const double pad = r.size() > 0 ? 0.03 * r.size() : 0.5;
         p->xAxis->setRange(r.lower - pad, r.upper + pad);
     }
-    if (f.overTraining) markDrop(p, f.logY);
+    if (f.overTraining) markDrop(p, logY);
     const int graphs = p->graphCount();
     if (graphs > 1 && graphs <= 24) {
         p->legend->setVisible(true);
         legendBelow(p, font());
-        p->legend->setWrap(graphs > 8 ? 4 : 3);
+        int longest = 0;
+        for (int g = 0; g < graphs; ++g) longest = std::max(longest, int(p->graph(g)->name().size()));
+        p->legend->setWrap(longest > 26 ? 2 : graphs > 8 ? 4 : 3);
+        p->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);  // re-lay the items out with the new wrap
     }
 }
 
@@ -352,9 +399,11 @@ void AnalysisView::drawHeatmaps(const AnalysisFigure& f, const AnalysisTable& t)
             auto* scale = new QCPColorScale(p);
             p->plotLayout()->addElement(1, 1, scale);
             scale->setType(QCPAxis::atRight);
-            map->setColorScale(scale);
+            const QCPRange range = map->dataRange();
             scale->setGradient(gradientOf(f.signedColour));
-            scale->setDataRange(map->dataRange());
+            scale->setDataRange(range);
+            map->setColorScale(scale);  // the map takes the scale's range: set it first
+            map->setDataRange(range);
             scale->axis()->setLabel(f.colour);
             scale->setBarWidth(10);
         }

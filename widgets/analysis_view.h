@@ -34,6 +34,8 @@ public:
     void setDetection(const DropDetection& d);
     // The figure shown (index into analysisFigures(result's id)).
     void setFigure(int index);
+    // The tables under the figure (hidden while the figure set draws, so the figure gets the room).
+    void setTableVisible(bool on);
     int figureIndex() const;
     int figureCount() const { return int(m_figures.size()); }
     const std::vector<AnalysisFigure>& figures() const { return m_figures; }
@@ -71,6 +73,7 @@ private:
     QHBoxLayout* m_plotLayout;
     QList<QCustomPlot*> m_plots;
     QTableWidget* m_table;
+    QWidget* m_tablePane;
     std::vector<double> m_markerXs;
     int m_points = 0;
 };

@@ -37,8 +37,9 @@ AnalysisFigure lines(const QString& id, const QString& title, const QString& tab
     f.xLabel = x;
     return f;
 }
-AnalysisFigure overTraining(const QString& title, const QString& table, const QStringList& ys, const QStringList& series = {}) {
-    AnalysisFigure f = lines("over_training", title, table, "step", ys, series);
+AnalysisFigure overTraining(const QString& title, const QString& table, const QStringList& ys, const QStringList& series = {},
+                            const QString& id = "over_training") {
+    AnalysisFigure f = lines(id, title, table, "step", ys, series);
     f.overTraining = true;
     f.xLabel = "training step";
     return f;
@@ -51,6 +52,7 @@ std::vector<AnalysisFigure> analysisFigures(const QString& a) {
         AnalysisFigure sweep = lines("sweep", "MSE over all entries against p_mask (Fig 3, left)", "sweep", "p_mask",
                                      {"model_mse", "nuclear_mse"}, {"step"});
         sweep.logX = sweep.logY = true, sweep.steps = S::FirstAndLast, sweep.yLabel = "MSE";
+        sweep.once = {"nuclear_mse"};
         AnalysisFigure norm = lines("nuclear", "Mean nuclear norm against p_mask (Fig 3, right)", "sweep", "p_mask",
                                     {"nuclear_norm", "truth_nuclear_norm"});
         norm.logX = norm.logY = true, norm.steps = S::Last, norm.yLabel = "nuclear norm";
@@ -62,7 +64,7 @@ std::vector<AnalysisFigure> analysisFigures(const QString& a) {
         out = {sweep, norm, over, reg};
     } else if (a == "copy_test") {
         AnalysisFigure over = overTraining("Copying test over training (Table 1)", "copying", {"replace_loss", "loss_mask"}, {"constant"});
-        over.logY = true, over.yLabel = "MSE at masked entries";
+        over.logY = true, over.yLabel = "MSE (masked)", over.nanLabel = "MASK";
         out = {over};
     } else if (a == "linear_probes") {
         AnalysisFigure el = lines("element", "Probe: the entry's value, test MSE per layer (Fig 6)", "probes", "layer",
@@ -71,7 +73,7 @@ std::vector<AnalysisFigure> analysisFigures(const QString& a) {
         AnalysisFigure cos = lines("cosine", "Probes: row and top singular vector, mean |cos| per layer (Fig 6)", "probes", "layer",
                                    {"mean_abs_cos"}, {"target"});
         cos.steps = S::Last, cos.yLabel = "mean |cosine|";
-        cos.where = {};
+        cos.valueNames = {{0, "element"}, {1, "row"}, {2, "top singular vector"}};
         AnalysisFigure over = overTraining("Element probe at masked entries over training", "probes", {"test_mse_mask"}, {"layer"});
         over.where = {{"target", 0}}, over.logY = true, over.yLabel = "test MSE (masked)";
         out = {el, cos, over};
@@ -88,13 +90,14 @@ std::vector<AnalysisFigure> analysisFigures(const QString& a) {
         AnalysisFigure prog = tok;
         prog.id = "progress", prog.title = "Token embeddings of each checkpoint on the last one's components (Fig 7d)";
         prog.table = "progress", prog.steps = S::All, prog.series = {"step"}, prog.colour = "";
-        AnalysisFigure perm = overTraining("Loss with the positions permuted, over training", "permute", {"loss"}, {"permutation"});
+        AnalysisFigure perm = overTraining("Loss with the positions permuted, over training", "permute", {"loss"}, {"permutation"}, "permute");
         perm.logY = true, perm.yLabel = "L";
         out = {norm, tok, pos, prog, perm};
     } else if (a == "model_switching") {
         AnalysisFigure over = overTraining("Switched models over training: L_mask", "switching", {"loss_mask"}, {"swapped"});
         over.x = "destination_step", over.where = {{"direction", 1}}, over.logY = true, over.yLabel = "L_mask";
-        AnalysisFigure alone = overTraining("Each checkpoint alone", "switching", {"loss", "loss_obs", "loss_mask"});
+        over.valueNames = {{0, "the checkpoint alone"}, {1, "attention (Q, K, V) from the source"}, {2, "the rest from the source"}};
+        AnalysisFigure alone = overTraining("Each checkpoint alone", "switching", {"loss", "loss_obs", "loss_mask"}, {}, "alone");
         alone.x = "destination_step", alone.where = {{"direction", 0}}, alone.logY = true, alone.yLabel = "MSE";
         out = {over, alone};
     } else if (a == "head_ablation") {
@@ -104,7 +107,7 @@ std::vector<AnalysisFigure> analysisFigures(const QString& a) {
         grid.xLabel = "head", grid.yLabel = "layer", grid.signedColour = true;
         AnalysisFigure over = overTraining("Each head's ablation effect over training", "grid", {"delta_loss"}, {"layer", "head"});
         over.yLabel = "loss increase";
-        AnalysisFigure set = overTraining("The chosen heads ablated together", "ablation", {"loss", "base_loss"});
+        AnalysisFigure set = overTraining("The chosen heads ablated together", "ablation", {"loss", "base_loss"}, {}, "chosen_heads");
         set.logY = true, set.yLabel = "L";
         out = {grid, over, set};
     } else if (a == "activation_patching") {

@@ -24,6 +24,9 @@ struct AnalysisFigure {
     QString x;                  // column on x (Heatmap: the grid's columns)
     QStringList ys;             // Lines/Scatter: columns on y, one curve each (Heatmap: the grid's rows, ys[0])
     QStringList series;         // one curve per distinct combination of these columns' values as well
+    QStringList once;           // y columns that do not depend on the series: one curve, from the last step
+    QString nanLabel;           // how a series value of NaN is named (copy_test: MASK)
+    std::vector<std::pair<double, QString>> valueNames;  // names of a series column's codes (0 = "none", ...)
     QString colour;             // Scatter: points coloured by this column; Heatmap: the cell value
     std::vector<std::pair<QString, double>> where;  // rows kept: column == value
     Steps steps = Steps::All;   // which of the result's steps (Last / FirstAndLast: one panel each for heatmaps)
