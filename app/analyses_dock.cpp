@@ -188,7 +188,14 @@ void AnalysesDock::showStored() {
     else if (reason.isEmpty()) reason = staleReason(stored.value(), stored->params, prints.value());
     m_view->setResult(stored.value(), reason.isEmpty() ? "stored result, current"
                                                        : "STALE, shown for reference (" + reason + "): Run recomputes it");
-    // The stored parameters into the form, so that Run asks for the same thing again.
+    // The stored steps and parameters into the form, so that Run asks for the same thing again.
+    if (stored->steps == available) m_steps->setText("all");
+    else if (stored->steps.size() == 1 && stored->steps.front() == available.back()) m_steps->setText("last");
+    else {
+        QStringList list;
+        for (qint64 st : stored->steps) list << QString::number(st);
+        m_steps->setText(list.join(","));
+    }
     for (auto& [k, edit] : m_fields)
         if (stored->params.contains(k)) edit->setText(editText(stored->params.value(k)));
     setMessage(reason.isEmpty() ? "" : "stored result is stale: " + reason, false);

@@ -4,6 +4,7 @@
 #include <torch/torch.h>  // before Qt
 
 #include "config.h"
+#include "analyses_dock.h"
 #include "main_window.h"
 #include "runtime_env.h"
 #include "unix_signals.h"
@@ -12,6 +13,7 @@
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QDir>
+#include <QDockWidget>
 #include <QMessageBox>
 #include <QStandardPaths>
 
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
     parser.addOption({"config", "JSON config file to train", "file"});
     parser.addOption({"out", "folder for the new run", "dir"});
     parser.addOption({"set", "override a config field (repeatable)", "key=value"});
+    parser.addOption({"analysis", "show the Analyses dock with this analysis chosen (plateau-cli analyses lists them)", "id"});
     parser.process(app);
 
     auto die = [](const QString& msg) {
@@ -58,6 +61,11 @@ int main(int argc, char** argv) {
                   QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
         }
         window.startRun(cfg.value(), out);
+    }
+    if (parser.isSet("analysis")) {
+        window.analysesDock()->show();
+        if (!window.analyses()->selectAnalysis(parser.value("analysis")))
+            return die("--analysis: \"" + parser.value("analysis") + "\" is not an analysis of this run's experiment");
     }
     plateau::callOnTerminationSignals(&window, [&window] { window.close(); });
     window.show();

@@ -2,9 +2,9 @@
 // headless (same preset, seed, steps, threads), interleaved rounds in one process, and the longest
 // stall of the GUI thread's event loop while training streams to the views.
 // With --analysis ID: the GUI training alone against the GUI training while the Analyses dock runs
-// that analysis again and again (on --analysis-run DIR, default a copy of the fixture run): what
-// the analysis costs training, and the GUI thread's longest stall meanwhile.
-// usage: plateau-bench-gui [--preset NAME] [--steps N] [--rounds R] [--set k=v ...] [--analysis ID [--analysis-run DIR]
+// that analysis again and again on the live run's checkpoints (every --checkpoint-every steps):
+// what the analysis costs training, and the GUI thread's longest stall meanwhile.
+// usage: plateau-bench-gui [--preset NAME] [--steps N] [--rounds R] [--set k=v ...] [--analysis ID [--checkpoint-every N]
 //                          [--analysis-set k=v ...]]
 #include <torch/torch.h>  // before Qt
 
@@ -30,6 +30,7 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <ctime>
 #include <random>
@@ -85,7 +86,7 @@ struct GuiResult {
 };
 
 struct AnalysisLoad {
-    QString id, runDir;
+    QString id;
     QStringList sets;
     bool on() const { return !id.isEmpty(); }
 };
@@ -135,28 +136,29 @@ GuiResult withGui(const RunConfig& cfg, const QString& dir, const QString& only,
     MainWindow w;
     int analysesDone = 0;
     bool training = false;
+    std::function<void()> again;  // lives as long as the window: the connections call it
     if (load.on()) {
         // The dock analyses another run (the live run's folder changes under it), again and again
         // while training lasts, with one thread as it does beside live training.
         w.analysesDock()->show();
         AnalysesDock* d = w.analyses();
-        auto again = [&, d] {
+        // The analysis reads the live run's own checkpoints ("all": more each time), as a user
+        // analysing the run being trained would; retried until the first checkpoint exists.
+        again = [&, d] {
             if (!training) return;
-            auto src = RunStore::open(load.runDir, true);
-            if (!src) return;
-            d->setRun(load.runDir, src.value()->config());
             d->setTrainingActive(true);
-            d->selectAnalysis(load.id);
+            if (d->isRunning()) return;
+            if (!d->selectAnalysis(load.id)) return;
             for (const QString& kv : load.sets) d->setParam(kv.section('=', 0, 0), kv.section('=', 1));
             d->setSteps("all");
-            if (!d->run()) std::fprintf(stderr, "analysis: %s\n", qPrintable(d->message()));
+            if (!d->run()) QTimer::singleShot(500, &w, again);
         };
-        QObject::connect(d, &AnalysesDock::analysisFinished, &w, [&, again](const QString&, const QString& err) {
-            if (!err.isEmpty()) std::fprintf(stderr, "analysis: %s\n", qPrintable(err));
-            else ++analysesDone;
+        QObject::connect(d, &AnalysesDock::analysisFinished, &w, [&](const QString&, const QString& err) {
+            if (!err.isEmpty() && !err.contains("cancelled")) std::fprintf(stderr, "analysis: %s\n", qPrintable(err));
+            else if (err.isEmpty()) ++analysesDone;
             QTimer::singleShot(0, &w, again);
         });
-        QObject::connect(w.controller(), &TrainingController::started, &w, [&, again] {
+        QObject::connect(w.controller(), &TrainingController::started, &w, [&] {
             training = true;
             QTimer::singleShot(0, &w, again);
         });
@@ -234,7 +236,7 @@ int main(int argc, char** argv) {
     p.addOption({"scrub-every", "while the GUI trains, jump to a random snapshot every MS milliseconds (a user scrubbing)", "ms", "0"});
     p.addOption({"only", "show only this dock (Loss, Attention, Predictions, Spectra): where the GUI's time goes", "dock"});
     p.addOption({"analysis", "compare the GUI training alone with the GUI training while the Analyses dock runs ID", "id"});
-    p.addOption({"analysis-run", "the run the analysis reads (default: a copy of tests/fixtures/v1_run)", "dir"});
+    p.addOption({"checkpoint-every", "with --analysis: checkpoints of the live run every N steps (default 100)", "n", "100"});
     p.addOption({"analysis-set", "analysis parameter", "k=v"});
     p.process(benchApp);
     auto cfg = loadPreset(p.value("preset"));
@@ -255,13 +257,8 @@ int main(int argc, char** argv) {
                 cfg->train.steps, p.isSet("only") ? qPrintable(p.value("only")) : "all four");
     QTemporaryDir tmp;
     if (p.isSet("analysis")) {
-        AnalysisLoad load{p.value("analysis"), p.value("analysis-run"), p.values("analysis-set")};
-        if (load.runDir.isEmpty()) {
-            load.runDir = tmp.filePath("analysed");
-            QDir().mkpath(load.runDir + "/checkpoints");
-            for (const QString& f : {QString("config.json"), QString("metrics.sqlite"), QString("checkpoints/step_000000040.pt")})
-                QFile::copy(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run/" + f, load.runDir + "/" + f);
-        }
+        AnalysisLoad load{p.value("analysis"), p.values("analysis-set")};
+        cfg->train.checkpointEvery = p.value("checkpoint-every").toInt();  // checkpoints to analyse
         const int rounds = p.value("rounds").toInt();
         std::vector<double> alone, beside, stallA, stallB;
         int done = 0;

@@ -10,7 +10,8 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QSplitter>
-#include <QTableWidget>
+#include <QAbstractTableModel>
+#include <QTableView>
 #include <QVBoxLayout>
 
 #include <qcustomplot.h>
@@ -66,6 +67,31 @@ QString seriesKey(const AnalysisFigure& f, const AnalysisTable& t, const std::ve
 }
 }  // namespace
 
+// The shown table, read in place (no item per cell: a table of thousands of rows costs nothing
+// until it is scrolled to).
+class AnalysisTableModel : public QAbstractTableModel {
+public:
+    using QAbstractTableModel::QAbstractTableModel;
+    void setTable(const AnalysisTable* t) {
+        beginResetModel();
+        m_t = t;
+        endResetModel();
+    }
+    int rowCount(const QModelIndex& parent = {}) const override { return parent.isValid() || !m_t ? 0 : int(m_t->rows.size()); }
+    int columnCount(const QModelIndex& parent = {}) const override { return parent.isValid() || !m_t ? 0 : int(m_t->columns.size()); }
+    QVariant data(const QModelIndex& i, int role) const override {
+        if (!m_t || role != Qt::DisplayRole) return {};
+        return numberText(m_t->rows[std::size_t(i.row())][std::size_t(i.column())]);
+    }
+    QVariant headerData(int section, Qt::Orientation o, int role) const override {
+        if (!m_t || role != Qt::DisplayRole || o != Qt::Horizontal) return {};
+        return m_t->columns.value(section);
+    }
+
+private:
+    const AnalysisTable* m_t = nullptr;
+};
+
 AnalysisView::AnalysisView(SessionModel* model, QWidget* parent) : ThrottledView(250, parent), m_model(model) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
@@ -96,9 +122,12 @@ AnalysisView::AnalysisView(SessionModel* model, QWidget* parent) : ThrottledView
     tableRow->addWidget(new QLabel("table"));
     tableRow->addWidget(m_tableBox, 1);
     tableLayout->addLayout(tableRow);
-    m_table = new QTableWidget;
+    m_table = new QTableView;
+    m_tableModel = new AnalysisTableModel(m_table);
+    m_table->setModel(m_tableModel);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->verticalHeader()->setVisible(false);
+    m_table->horizontalHeader()->setResizeContentsPrecision(40);  // widths from the first rows only
     tableLayout->addWidget(m_table);
     split->addWidget(m_tablePane);
     split->setStretchFactor(0, 3);
@@ -145,9 +174,7 @@ void AnalysisView::clear(const QString& note) {
         m_figureBox->clear();
         m_tableBox->clear();
     }
-    m_table->clear();
-    m_table->setRowCount(0);
-    m_table->setColumnCount(0);
+    m_tableModel->setTable(nullptr);
     m_note->setText(note);
     m_title->clear();
     redrawSoon();
@@ -174,17 +201,7 @@ QList<QWidget*> AnalysisView::figureParts() const { return {m_plotArea}; }
 int AnalysisView::plottedPoints() const { return m_points; }
 
 void AnalysisView::fillTable() {
-    m_table->clear();
-    if (!m_result) return;
-    const AnalysisTable* t = m_result->table(m_tableBox->currentText());
-    if (!t) return;
-    const int shown = int(std::min<std::size_t>(t->rows.size(), 5000));  // the CSV has them all
-    m_table->setColumnCount(int(t->columns.size()));
-    m_table->setHorizontalHeaderLabels(t->columns);
-    m_table->setRowCount(shown);
-    for (int r = 0; r < shown; ++r)
-        for (int c = 0; c < int(t->columns.size()); ++c)
-            m_table->setItem(r, c, new QTableWidgetItem(numberText(t->rows[std::size_t(r)][std::size_t(c)])));
+    m_tableModel->setTable(m_result ? m_result->table(m_tableBox->currentText()) : nullptr);
     m_table->resizeColumnsToContents();
 }
 

@@ -15,7 +15,7 @@
 class QComboBox;
 class QCustomPlot;
 class QLabel;
-class QTableWidget;
+class QTableView;
 class QHBoxLayout;
 
 namespace plateau {
@@ -72,7 +72,8 @@ private:
     QWidget* m_plotArea;
     QHBoxLayout* m_plotLayout;
     QList<QCustomPlot*> m_plots;
-    QTableWidget* m_table;
+    QTableView* m_table;
+    class AnalysisTableModel* m_tableModel;
     QWidget* m_tablePane;
     std::vector<double> m_markerXs;
     int m_points = 0;
