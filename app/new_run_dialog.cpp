@@ -130,12 +130,19 @@ void NewRunDialog::rebuildFields() {
     m_errors.clear();
     const ExperimentInfo* info = findExperiment(experiment());
     if (!info) return;
-    for (const QString& key : info->dialogKeys) {
+    // Every experiment's own keys, then component-wise training (the paper's Fig 8): start from a
+    // trained run's checkpoint, train one component with the rest frozen (empty = a fresh model).
+    QStringList keys = info->dialogKeys;
+    keys << "train.from" << "train.train_only" << "train.reinit";
+    for (const QString& key : keys) {
         auto* edit = new QLineEdit;
+        if (key == "train.from") edit->setPlaceholderText("empty = a fresh model; RUN_DIR or RUN_DIR:STEP to start from its checkpoint");
+        if (key == "train.train_only") edit->setPlaceholderText("empty = everything; " + trainComponents().mid(1).join(", "));
         edit->setObjectName(key);
         const QString section = key.section('.', 0, 0), name = key.section('.', 1);
         const std::vector<FieldSpec>& fields = section == "task" ? info->taskFields : info->modelFields;
         if (const FieldSpec* f = findFieldSpec(fields, name)) edit->setToolTip(f->help);
+        if (section == "train") edit->setToolTip("component-wise training (docs/analyses.md, section 10)");
         auto* err = errorLabel();
         auto* box = new QWidget;
         auto* bl = new QVBoxLayout(box);
@@ -197,8 +204,12 @@ void NewRunDialog::revalidate() {
     for (const QString& key : m_fields.keys()) {
         const QString text = m_fields[key]->text().trimmed();
         QString err;
-        if (text.isEmpty()) err = key + ": a value is needed";
-        else if (Status st = applyOverride(cfg, key + "=" + text); !st) err = st.error();
+        const bool mayBeEmpty = key == "train.from" || key == "train.train_only";
+        if (text.isEmpty() && !mayBeEmpty) err = key + ": a value is needed";
+        else if (!text.isEmpty())
+            if (Status st = applyOverride(cfg, key + "=" + text); !st) err = st.error();
+        if (err.isEmpty() && key == "train.from" && !text.isEmpty())
+            if (auto src = sourceCheckpoint(cfg.train, "new run"); !src) err = src.error();
         showError(m_errors[key], err);
         ok = ok && err.isEmpty();
     }

@@ -355,6 +355,23 @@ private slots:
         QCOMPARE(d.experiment(), QString("matrix_completion"));
         QVERIFY(d.presets().contains("quick") && d.presets().contains("paper"));
         QVERIFY(d.editedKeys().contains("task.p_mask"));
+        // Component-wise training from the dialog: empty = a fresh model; a source is checked.
+        QVERIFY(d.editedKeys().contains("train.from"));
+        QVERIFY(d.config().train.from.isEmpty());
+        d.setField("train.from", tmp.filePath("nowhere"));
+        QVERIFY(!d.isValid());
+        QVERIFY(d.errorFor("train.from").contains("train.from"));
+        const QString src = tmp.filePath("src");
+        test::copyDir(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run", src);
+        d.setField("train.from", src + ":40");
+        d.setField("train.train_only", "positions");
+        d.setField("train.reinit", "true");
+        QVERIFY2(d.isValid(), qPrintable(d.errorFor("train.from") + d.overallError()));
+        QCOMPARE(d.config().train.trainOnly, QString("positions"));
+        QVERIFY(d.config().train.reinit);
+        d.setField("train.train_only", "");
+        QVERIFY(!d.isValid());  // reinit of nothing
+        QVERIFY(d.overallError().contains("train.reinit"));
     }
 
     void heatmapIsPixelExact() {
