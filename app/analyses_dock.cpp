@@ -174,6 +174,7 @@ void AnalysesDock::showStored() {
     const QString id = m_analysis->currentData().toString();
     auto stored = readAnalysisResult(m_runDir, id);
     if (!stored) {
+        m_bar->setValue(0);
         const bool none = !QFileInfo::exists(analysisDir(m_runDir, id));
         m_view->clear(none ? "not run on this run yet" : stored.error());
         setMessage(none ? "" : stored.error(), !none);
@@ -186,6 +187,7 @@ void AnalysesDock::showStored() {
     auto prints = checkpointFingerprints(m_runDir, stored->steps);
     if (!prints) reason = prints.error();
     else if (reason.isEmpty()) reason = staleReason(stored.value(), stored->params, prints.value());
+    m_bar->setValue(reason.isEmpty() ? 1000 : 0);
     m_view->setResult(stored.value(), reason.isEmpty() ? "stored result, current"
                                                        : "STALE, shown for reference (" + reason + "): Run recomputes it");
     // The stored steps and parameters into the form, so that Run asks for the same thing again.

@@ -1,6 +1,7 @@
 #include "run/csv_file.h"
 
 #include <QFile>
+#include <QLocale>
 #include <QSaveFile>
 #include <QTextStream>
 
@@ -8,7 +9,9 @@
 
 namespace plateau {
 
-QString csvNumber(double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 17); }
+QString csvNumber(double v) {
+    return std::isnan(v) ? QString() : QString::number(v, 'g', QLocale::FloatingPointShortest);  // round-trips exactly
+}
 
 Status writeCsv(const QString& path, const QStringList& header, const QList<QStringList>& rows) {
     QSaveFile f(path);
