@@ -210,6 +210,7 @@ QCustomPlot* AnalysisView::newPlot() {
     p->setMinimumSize(260, 220);
     liveRendering(p);
     m_plotLayout->addWidget(p);
+    p->show();  // now, not at the layout's queued show: an export drawn in the same turn sees it
     m_plots << p;
     return p;
 }
@@ -430,6 +431,7 @@ void AnalysisView::drawHeatmaps(const AnalysisFigure& f, const AnalysisTable& t)
 void AnalysisView::redraw() {
     for (QCustomPlot* p : m_plots) {
         m_plotLayout->removeWidget(p);
+        p->hide();  // until it is deleted it is still a child: an export drawn now must not show it
         p->deleteLater();
     }
     m_plots.clear();
@@ -449,7 +451,7 @@ void AnalysisView::redraw() {
     }
     if (f.kind == AnalysisFigure::Kind::Heatmap) drawHeatmaps(f, *t);
     else drawLines(f, *t);
-    for (QCustomPlot* p : m_plots) p->replot(QCustomPlot::rpQueuedReplot);
+    for (QCustomPlot* p : m_plots) p->replot();  // now: an export drawn in the same turn sees the new content
 }
 
 Result<QStringList> AnalysisView::exportCsv(const QString& path) const {
