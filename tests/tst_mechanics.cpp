@@ -7,11 +7,16 @@
 #include <torch/torch.h>
 
 #include "analysis/analysis.h"
+#include "analysis/analysis_figures.h"
+#include "experiments/associative_recall/assoc_experiment.h"
+#include "experiments/gpt_matrix_completion/gpt_mc_experiment.h"
+#include "mc_test_util.h"
 #include "analysis/tensor_stats.h"
 #include "experiments/matrix_completion/mc_experiment.h"
 #include "experiments/matrix_completion/mc_tokens.h"
 #include "model/bert_encoder.h"
 #include "run/checkpoint.h"
+#include "train/trainer.h"
 #include "run/run_store.h"
 #include "test_files.h"
 #include "test_main.h"
@@ -41,16 +46,9 @@ torch::Tensor someTokens(int B, int T) {
 }
 double maxDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
-struct FixtureRun {
-    QTemporaryDir tmp;
-    QString dir;
-    RunConfig config;
-    FixtureRun() {
-        dir = tmp.filePath("run");
-        test::copyDir(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run", dir);
-        config = RunStore::open(dir, true).value()->config();
-    }
-    Result<AnalysisResult> run(const QString& id, const QStringList& sets, std::vector<qint64> steps = {40}) {
+// `id` with parameters `sets` on checkpoints `steps` of the run in `dir`.
+Result<AnalysisResult> analyse(const QString& dir, const RunConfig& config, const QString& id, const QStringList& sets,
+                               std::vector<qint64> steps) {
         const AnalysisInfo* a = findAnalysis(id);
         if (!a) return Error{"no analysis " + id};
         auto params = analysisParams(*a, sets, "--set");
@@ -61,9 +59,72 @@ struct FixtureRun {
         q.steps = std::move(steps);
         q.params = params.value();
         return runAnalysis(*a, q);
+}
+
+struct FixtureRun {
+    QTemporaryDir tmp;
+    QString dir;
+    RunConfig config;
+    FixtureRun() {
+        dir = tmp.filePath("run");
+        test::copyDir(PLATEAU_SOURCE_DIR "/tests/fixtures/v1_run", dir);
+        config = RunStore::open(dir, true).value()->config();
+    }
+    Result<AnalysisResult> run(const QString& id, const QStringList& sets, std::vector<qint64> steps = {40}) {
+        return analyse(dir, config, id, sets, std::move(steps));
     }
 };
 int col(const AnalysisTable* t, const char* name) { return int(t->columns.indexOf(name)); }
+
+// A small decoder run made here: checkpoints at step 0 and after `steps` updates; with
+// `zeroHead`, head 1 of layer 1 has its output-projection columns zeroed in both (it adds
+// nothing to the residual stream, so ablating it must change nothing).
+struct DecoderRun {
+    QTemporaryDir tmp;
+    QString dir;
+    RunConfig config;
+    DecoderRun(const QString& preset, const std::vector<std::pair<QString, QJsonValue>>& sets, int steps, bool zeroHead) {
+        dir = tmp.filePath("run");
+        config = loadPreset(preset).value();
+        for (const auto& [k, v] : sets) setField(config, k, v);
+        auto store = RunStore::create(dir, config);
+        if (!store) qFatal("%s", qPrintable(store.error()));
+        Trainer t(config);
+        auto model = [&]() -> DecoderLM& {
+            if (auto* g = dynamic_cast<GptMcExperiment*>(&t.experiment())) return g->model();
+            return static_cast<AssocExperiment&>(t.experiment()).model();
+        };
+        auto save = [&] {
+            if (zeroHead) {
+                torch::NoGradGuard ng;
+                const int dh = model()->dims().headDim();
+                model()->block(1).attnProj->weight.slice(1, dh, 2 * dh).zero_();
+            }
+            const Status st = saveCheckpoint(t, checkpointPathIn(dir, t.stepsDone()));
+            if (!st) qFatal("%s", qPrintable(st.error()));
+        };
+        save();
+        for (int i = 0; i < steps; ++i) t.step();
+        save();
+    }
+    Result<AnalysisResult> run(const QString& id, const QStringList& sets, std::vector<qint64> steps) {
+        return analyse(dir, config, id, sets, std::move(steps));
+    }
+};
+DecoderRun tinyGpt(bool zeroHead = false) {
+    return {"gpt-quick", {{"task.n", 3}, {"task.rank", 1}, {"task.batch_size", 16}, {"model.width", 16}, {"model.ffn", 32}}, 20, zeroHead};
+}
+DecoderRun tinyRecall(bool zeroHead = false) {
+    return {"assoc-recall-wd0.01",
+            {{"task.pairs", 4}, {"task.keys", 8}, {"task.values", 8}, {"task.batch_size", 32}, {"model.width", 16}, {"model.heads", 2}},
+            20,
+            zeroHead};
+}
+QStringList figureIds(const AnalysisResult& r) {
+    QStringList ids;
+    for (const AnalysisFigure& f : analysisFigures(r)) ids << f.id;
+    return ids;
+}
 }  // namespace
 
 class TestMechanics : public QObject {
@@ -305,6 +366,119 @@ private slots:
         const AnalysisTable* ct = c->table("collapse");
         QCOMPARE(int(ct->rows.size()), 3);
         for (const auto& row : ct->rows) QVERIFY(row[2] > -1 && row[2] <= 1 + 1e-12);
+    }
+
+    // ---- The decoder experiments (GPT matrix completion, associative recall) ----
+    void decoderProbes() {
+        DecoderRun recall = tinyRecall();
+        auto r = recall.run("linear_probes", {"fit_matrices=400", "test_matrices=200"}, {0, 20});
+        QVERIFY2(r, qPrintable(r.error()));
+        const AnalysisTable* t = r->table("probes");
+        QCOMPARE(t->columns, (QStringList{"step", "layer", "target", "train_mse", "test_mse", "test_acc"}));
+        QCOMPARE(int(t->rows.size()), 2 * 3 * 3);  // steps x layers 0..2 x value, key, slot
+        // The embedding output at the query is E[key] + P[last]: 8 keys in 16 dimensions, linearly
+        // independent, so the key is exactly decodable at layer 0 from any checkpoint, even the untrained one.
+        for (const auto& row : t->rows)
+            if (row[1] == 0 && row[2] == 1) {
+                QCOMPARE(row[col(t, "test_acc")], 1.0);
+                QVERIFY2(row[col(t, "test_mse")] < 1e-8, qPrintable(QString::number(row[col(t, "test_mse")])));
+            }
+        // The query's value is not in its own embedding: at layer 0 it is far from decodable.
+        QVERIFY(t->rows[0][col(t, "test_acc")] < 0.5);
+        QVERIFY(figureIds(r.value()).contains("accuracy") && !figureIds(r.value()).contains("element"));
+
+        DecoderRun gpt = tinyGpt();
+        auto g = gpt.run("linear_probes", {"fit_matrices=300", "test_matrices=64"}, {20});
+        QVERIFY2(g, qPrintable(g.error()));
+        const AnalysisTable* gt = g->table("probes");
+        QCOMPARE(gt->columns, (QStringList{"step", "layer", "target", "train_mse", "test_mse", "test_mse_mask", "test_mse_obs", "mean_abs_cos"}));
+        QCOMPARE(int(gt->rows.size()), 3 * 3);
+        for (const auto& row : gt->rows) {
+            QVERIFY(std::isfinite(row[col(gt, "train_mse")]) && std::isfinite(row[col(gt, "test_mse_mask")]));
+            if (row[2] > 0) QVERIFY(row[col(gt, "mean_abs_cos")] >= 0 && row[col(gt, "mean_abs_cos")] <= 1);
+        }
+        QVERIFY(figureIds(g.value()).contains("element") && !figureIds(g.value()).contains("accuracy"));
+    }
+
+    void decoderAblationOfADeadHeadChangesNothing() {
+        for (bool gptRun : {true, false}) {
+            DecoderRun run = gptRun ? tinyGpt(true) : tinyRecall(true);
+            // Zeroing: a live head's output is removed (mean-ablating a near-uniform head of a barely
+            // trained model moves little); the dead head is checked under both.
+            auto mean = run.run("head_ablation", {"heads=1.1", "matrices=128", "grid=true"}, {20});
+            QVERIFY2(mean, qPrintable(mean.error()));
+            for (const auto& row : mean->table("grid")->rows)
+                if (row[1] == 1 && row[2] == 1) QVERIFY(std::abs(row[col(mean->table("grid"), "delta_loss")]) < 1e-6);
+            auto r = run.run("head_ablation", {"heads=1.1", "matrices=128", "kind=zero"}, {0, 20});
+            QVERIFY2(r, qPrintable(r.error()));
+            const AnalysisTable* g = r->table("grid");
+            QCOMPARE(int(g->rows.size()), 2 * 2 * 2);  // steps x layers x heads
+            for (const auto& row : g->rows) {
+                const bool dead = row[1] == 1 && row[2] == 1;
+                const double d = row[col(g, "delta_loss")];
+                if (dead) QVERIFY2(std::abs(d) < 1e-6, qPrintable(QString::number(d)));
+                QVERIFY(std::isfinite(d) && std::isfinite(row[col(g, "delta_acc")]));
+            }
+            // A live head matters somewhere (the trained checkpoint's layer-0 heads).
+            bool moved = false;
+            for (const auto& row : g->rows) moved = moved || (row[0] == 20 && row[1] == 0 && std::abs(row[col(g, "delta_loss")]) > 1e-4);
+            QVERIFY(moved);
+            const AnalysisTable* set = r->table("ablation");
+            QVERIFY(std::abs(set->rows[1][col(set, "loss")] - set->rows[1][col(set, "base_loss")]) < 1e-6);
+            QCOMPARE(g->columns.contains("loss_mask"), gptRun);  // the answer's groups, GPT matrix completion only
+            QVERIFY(figureIds(r.value()).contains("grid") && figureIds(r.value()).contains("accuracy_over_training"));
+            QVERIFY(run.run("head_ablation", {"heads=2.0"}, {20}).error().contains("head_ablation.heads"));
+        }
+    }
+
+    void decoderPatching() {
+        for (bool gptRun : {true, false}) {
+            DecoderRun run = gptRun ? tinyGpt(true) : tinyRecall(true);
+            auto r = run.run("activation_patching", {"matrices=128"}, {20});
+            QVERIFY2(r, qPrintable(r.error()));
+            const AnalysisTable* t = r->table("patching");
+            const AnalysisTable* base = r->table("baseline");
+            QCOMPARE(int(t->rows.size()), 2 * (1 + 2));
+            QCOMPARE(int(base->rows.size()), 2);
+            const QString acc = gptRun ? "acc_to_clean_mask" : "acc_to_clean";
+            QVERIFY(t->columns.contains(acc));
+            // The clean run scored against the clean answers is the corrupted run scored against the
+            // corrupted answers only by symmetry; both baselines are finite and the patched rows too.
+            for (const auto* tab : {t, base})
+                for (const auto& row : tab->rows)
+                    for (std::size_t k = 2; k < row.size(); ++k) QVERIFY(std::isfinite(row[k]));
+            // Patching the dead head (1.1) changes nothing: the corrupted run's own numbers.
+            for (const auto& row : t->rows)
+                if (row[1] == 1 && row[2] == 1)
+                    for (std::size_t k = 3; k < row.size(); ++k)
+                        QVERIFY2(std::abs(row[k] - base->rows[1][k - 1]) < 1e-6, qPrintable(t->columns[int(k)]));
+            // Patching the live head 1.0 (or every head of layer 1) with the clean contexts moves the output.
+            const QString ce = gptRun ? "ce_to_clean_mask" : "ce_to_clean";
+            const int c = int(t->columns.indexOf(ce));
+            for (const auto& row : t->rows)
+                if (row[1] == 1 && row[2] <= 0) QVERIFY(std::abs(row[std::size_t(c)] - base->rows[1][std::size_t(c - 1)]) > 1e-6);
+            QVERIFY(figureIds(r.value()).contains(gptRun ? "accuracy_grid_mask" : "accuracy_grid"));
+            QVERIFY(!figureIds(r.value()).contains("over_training"));  // the encoder's MSE figure
+        }
+    }
+
+    void decoderCollapse() {
+        DecoderRun run = tinyRecall();
+        auto r = run.run("representation_collapse", {"matrices=64"}, {0, 20});
+        QVERIFY2(r, qPrintable(r.error()));
+        const AnalysisTable* t = r->table("collapse");
+        QCOMPARE(int(t->rows.size()), 2 * 3);
+        // Layer 0 is the embedding output of the analysis's own sequences: the same number from here.
+        auto made = makeExperiment(run.config);
+        auto* e = static_cast<AssocExperiment*>(made.value().get());
+        QVERIFY(loadModelWeights(*e, checkpointPathIn(run.dir, 20)));
+        torch::NoGradGuard ng;
+        DecoderForwardOptions o;
+        o.hiddenStates = true;
+        const RecallBatch b = e->batch(64, DataStream::Analysis, 11000027, false, 1);
+        const double c0 = meanPairwiseCosine(e->model()->forward(b.seq, o).hiddenStates[0]);
+        QVERIFY(std::abs(t->rows[3][2] - c0) < 1e-9);
+        for (const auto& row : t->rows) QVERIFY(row[2] > -1 && row[2] <= 1 + 1e-12);
     }
 };
 

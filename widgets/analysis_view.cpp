@@ -144,7 +144,7 @@ AnalysisView::AnalysisView(SessionModel* model, QWidget* parent) : ThrottledView
 
 void AnalysisView::setResult(const AnalysisResult& r, const QString& note) {
     m_result = r;
-    m_figures = analysisFigures(r.analysis);
+    m_figures = analysisFigures(r);
     {
         const QSignalBlocker b(m_figureBox), t(m_tableBox);
         const QString previous = m_figureBox->currentData().toString();

@@ -46,6 +46,22 @@ AnalysisFigure overTraining(const QString& title, const QString& table, const QS
 }
 }  // namespace
 
+std::vector<AnalysisFigure> analysisFigures(const AnalysisResult& r) {
+    std::vector<AnalysisFigure> out;
+    for (const AnalysisFigure& f : analysisFigures(r.analysis)) {
+        const AnalysisTable* t = r.table(f.table);
+        if (!t) continue;
+        QStringList needed = f.ys + f.series;
+        needed << f.x;
+        if (!f.colour.isEmpty()) needed << f.colour;
+        for (const auto& w : f.where) needed << w.first;
+        bool ok = true;
+        for (const QString& c : needed) ok = ok && t->columns.contains(c);
+        if (ok) out.push_back(f);
+    }
+    return out;
+}
+
 std::vector<AnalysisFigure> analysisFigures(const QString& a) {
     std::vector<AnalysisFigure> out;
     if (a == "nuclear_norm") {
@@ -76,7 +92,14 @@ std::vector<AnalysisFigure> analysisFigures(const QString& a) {
         cos.valueNames = {{0, "element"}, {1, "row"}, {2, "top singular vector"}};
         AnalysisFigure over = overTraining("Element probe at masked entries over training", "probes", {"test_mse_mask"}, {"layer"});
         over.where = {{"target", 0}}, over.logY = true, over.yLabel = "test MSE (masked)";
-        out = {el, cos, over};
+        // Associative recall's one-hot targets, scored by argmax accuracy.
+        AnalysisFigure acc = lines("accuracy", "Probes at the query: argmax accuracy per layer", "probes", "layer", {"test_acc"},
+                                   {"target", "step"});
+        acc.steps = S::FirstAndLast, acc.yLabel = "test accuracy";
+        acc.valueNames = {{0, "value"}, {1, "key"}, {2, "pair holding the key"}};
+        AnalysisFigure accOver = overTraining("Probe of the query's value over training", "probes", {"test_acc"}, {"layer"}, "accuracy_over_training");
+        accOver.where = {{"target", 0}}, accOver.yLabel = "test accuracy (value)";
+        out = {el, cos, over, acc, accOver};
     } else if (a == "embeddings") {
         AnalysisFigure norm = lines("token_norm", "Token embedding norm against value (Fig 7a)", "token_norm", "value", {"norm"}, {"step"});
         norm.steps = S::FirstAndLast, norm.yLabel = "L2 norm";
@@ -109,7 +132,10 @@ std::vector<AnalysisFigure> analysisFigures(const QString& a) {
         over.yLabel = "loss increase";
         AnalysisFigure set = overTraining("The chosen heads ablated together", "ablation", {"loss", "base_loss"}, {}, "chosen_heads");
         set.logY = true, set.yLabel = "L";
-        out = {grid, over, set};
+        AnalysisFigure acc = overTraining("Each head's ablation: change of accuracy over training", "grid", {"delta_acc"},
+                                          {"layer", "head"}, "accuracy_over_training");
+        acc.yLabel = "accuracy change";
+        out = {grid, over, set, acc};
     } else if (a == "activation_patching") {
         AnalysisFigure grid;
         grid.id = "grid", grid.title = "Patched corrupted run: MSE to the clean X at masked entries (layer x head)";
@@ -119,6 +145,22 @@ std::vector<AnalysisFigure> analysisFigures(const QString& a) {
                                            {"mse_to_clean_mask"}, {"layer"});
         over.where = {{"head", -1}}, over.logY = true, over.yLabel = "MSE to clean X";
         out = {grid, over};
+        // The decoders: accuracy of the patched corrupted run against the clean answer (GPT matrix
+        // completion: at masked entries; associative recall: at the query).
+        for (const QString& suffix : {QString("_mask"), QString()}) {
+            AnalysisFigure g = grid;
+            g.id = "accuracy_grid" + suffix;
+            g.title = suffix.isEmpty() ? "Patched corrupted run: accuracy on the clean answer (layer x head)"
+                                       : "Patched corrupted run: accuracy on the clean X at masked entries (layer x head)";
+            g.colour = "acc_to_clean" + suffix;
+            AnalysisFigure o = overTraining(suffix.isEmpty() ? "Every head of a layer patched: accuracy on the clean answer"
+                                                             : "Every head of a layer patched: accuracy on X at masked entries",
+                                            "patching", {"acc_to_clean" + suffix, "acc_to_corrupt" + suffix}, {"layer"},
+                                            "accuracy_over_training" + suffix);
+            o.where = {{"head", -1}}, o.yLabel = "accuracy";
+            out.push_back(g);
+            out.push_back(o);
+        }
     } else if (a == "ood") {
         AnalysisFigure d = lines("distribution", "Model and nuclear norm by entry distribution", "ood", "distribution",
                                  {"model_mse", "nuclear_mse"});

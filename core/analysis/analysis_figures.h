@@ -38,8 +38,11 @@ struct AnalysisFigure {
     std::vector<const std::vector<double>*> rows(const AnalysisTable& t, const std::vector<qint64>& steps) const;
 };
 
-// The figures of an analysis (empty for an unknown id), the first being its main one.
+// The figures of an analysis (empty for an unknown id), the first being its main one: every
+// experiment's (an analysis's tables differ between experiments, e.g. the decoders' accuracies).
 std::vector<AnalysisFigure> analysisFigures(const QString& analysis);
+// Those a result can draw: its tables have every column they name (its main one first).
+std::vector<AnalysisFigure> analysisFigures(const AnalysisResult& r);
 
 // The steps a figure shows of a result's steps.
 std::vector<qint64> figureSteps(const AnalysisFigure& f, const std::vector<qint64>& steps);

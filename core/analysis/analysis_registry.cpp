@@ -64,8 +64,11 @@ std::vector<AnalysisInfo> makeRegistry() {
         "Least squares without bias from each layer's hidden state of a token (layer 0 = the embedding output) to: the "
         "entry's true value (element; test MSE at masked and observed positions), the entry's row of the masked input "
         "with missing entries 0 (row), the top left singular vector of X (svd; sign fixed by a non-negative sum). Fitted "
-        "on fresh matrices, tested on others: train and test MSE, and the mean |cosine| for row and svd.";
-    probes.experiments = {"matrix_completion"};
+        "on fresh matrices, tested on others: train and test MSE, and the mean |cosine| for row and svd. GPT matrix "
+        "completion: the same targets read at the answer positions (the state whose output is entry k). Associative "
+        "recall: at the query position, one-hot targets (the query's value, its key, the pair that holds it), with "
+        "argmax accuracy. \"Matrices\" are sequences for associative recall.";
+    probes.experiments = {"matrix_completion", "gpt_matrix_completion", "associative_recall"};
     probes.params = {intField("fit_matrices", 2048, 1, 1 << 20, "matrices whose tokens fit each probe (the paper: 2048)"),
                      intField("test_matrices", 256, 1, 1 << 16, "matrices whose tokens test them (the paper: 256)"),
                      seedField("data seed of the fit and test matrices")};
@@ -113,8 +116,9 @@ std::vector<AnalysisInfo> makeRegistry() {
     abl.summary =
         "Chosen heads' attention probabilities replaced by their mean over the batch (or uniform, or zero): L, L_obs, "
         "L_mask against the intact model; and the grid of every single head's ablation (loss increase per layer x head), "
-        "the map of which heads matter.";
-    abl.experiments = {"matrix_completion"};
+        "the map of which heads matter. Decoders: next-token cross-entropy and accuracy at the scored positions (GPT "
+        "matrix completion: the answer, split obs / mask; associative recall: the query).";
+    abl.experiments = {"matrix_completion", "gpt_matrix_completion", "associative_recall"};
     abl.params = {stringField("heads", "", {}, "heads ablated together, 0-indexed layer.head, e.g. 2.2,3.1,3.4-6 (the paper's)"),
                   stringField("kind", "mean", {"mean", "uniform", "zero"}, "mean over the batch (the paper), uniform 1/T, or zero"),
                   boolField("grid", true, "also every single head on its own"),
@@ -129,8 +133,10 @@ std::vector<AnalysisInfo> makeRegistry() {
     patch.summary =
         "Clean input X and corrupted -X with the same mask; the corrupted run with one layer's per-head attention "
         "context (softmax . V, before the output dense) replaced by the clean run's, all heads or one: MSE of the "
-        "output to -X and to X at masked and observed entries, per layer and head.";
-    patch.experiments = {"matrix_completion"};
+        "output to -X and to X at masked and observed entries, per layer and head. Decoders: cross-entropy and accuracy "
+        "against the clean and the corrupted answers (GPT matrix completion: -X, the same mask; associative recall: the "
+        "query asks for another key of the same context).";
+    patch.experiments = {"matrix_completion", "gpt_matrix_completion", "associative_recall"};
     patch.params = {listField("layers", {}, 0, 1024, 64, "layers to patch, 0-indexed (empty = every layer; the paper: the last)"),
                     boolField("per_head", true, "also each head on its own"),
                     intField("matrices", 256, 1, 1 << 16, "matrices"),
@@ -164,8 +170,8 @@ std::vector<AnalysisInfo> makeRegistry() {
     col.summary =
         "Mean pairwise cosine similarity of the hidden states across the positions of a sequence, per layer (0 = the "
         "embedding output), averaged over matrices: near 1 means every position's state is nearly parallel, as the "
-        "follow-up paper finds during the plateau.";
-    col.experiments = {"matrix_completion"};
+        "follow-up paper finds during the plateau. Decoders: every input position of the sequence.";
+    col.experiments = {"matrix_completion", "gpt_matrix_completion", "associative_recall"};
     col.params = {intField("matrices", 256, 1, 1 << 16, "matrices"), seedField("data seed of the matrices")};
     r.push_back(col);
     return r;

@@ -18,6 +18,10 @@ std::vector<NamedParameter> AssocExperiment::parameters() { return decoderParame
 
 // Sequence b of a batch depends only on (data seed, stream, counter, b).
 RecallBatch AssocExperiment::batch(int size, DataStream stream, qint64 counter, bool noisy) const {
+    return batch(size, stream, counter, noisy, std::uint64_t(m_cfg.dataSeed()));
+}
+
+RecallBatch AssocExperiment::batch(int size, DataStream stream, qint64 counter, bool noisy, std::uint64_t seed) const {
     const int K = m_s.pairs, T = m_s.seqLen();
     RecallBatch r;
     r.seq = torch::empty({size, T}, torch::kInt64);
@@ -28,7 +32,7 @@ RecallBatch AssocExperiment::batch(int size, DataStream stream, qint64 counter, 
     auto* clean = r.clean.data_ptr<std::int64_t>();
     std::vector<int> keys(std::size_t(m_s.keys));
     for (int b = 0; b < size; ++b) {
-        CounterRng rng(std::uint64_t(m_cfg.dataSeed()), std::uint64_t(stream), std::uint64_t(counter) * 1000003ULL + std::uint64_t(b));
+        CounterRng rng(seed, std::uint64_t(stream), std::uint64_t(counter) * 1000003ULL + std::uint64_t(b));
         std::iota(keys.begin(), keys.end(), 0);
         for (int i = 0; i < K; ++i) {  // the first K of a partial Fisher-Yates shuffle: distinct keys
             const int j = i + int(rng.next() % std::uint64_t(m_s.keys - i));

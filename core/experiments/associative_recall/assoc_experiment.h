@@ -29,6 +29,9 @@ public:
 
     DecoderLM& model() { return m_model; }
     RecallBatch batch(int size, DataStream stream, qint64 counter, bool noisy) const;
+    // The same from another data seed (the analyses' own `seed`).
+    RecallBatch batch(int size, DataStream stream, qint64 counter, bool noisy, std::uint64_t seed) const;
+    const assoc::Settings& settings() const { return m_s; }
 
     enum Column { Loss = 0, Acc, EvalLoss, EvalAcc, FirstLayerColumn };
 

@@ -38,20 +38,29 @@ std::vector<NamedParameter> GptMcExperiment::parameters() { return decoderParame
 
 // The matrix-completion task's matrices and masks (same seed, stream and counter), as GPT sequences.
 GptBatch GptMcExperiment::batch(int size, DataStream stream, qint64 counter) const {
-    const Batch b = m_task.sample(size, std::uint64_t(m_cfg.dataSeed()), stream, std::uint64_t(counter));
+    return batch(size, stream, counter, std::uint64_t(m_cfg.dataSeed()));
+}
+
+GptBatch GptMcExperiment::batch(int size, DataStream stream, qint64 counter, std::uint64_t seed) const {
+    const Batch b = m_task.sample(size, seed, stream, std::uint64_t(counter));
+    return sequences(b.target, ~b.mask);
+}
+
+GptBatch GptMcExperiment::sequences(const torch::Tensor& values, const torch::Tensor& observed) const {
     const int N = m_s.n * m_s.n;
+    const auto size = values.size(0);
     GptBatch g;
     g.seq = torch::empty({size, 2 * N + 1}, torch::kInt64);
-    g.observed = (~b.mask).contiguous();
-    g.values = b.target.contiguous();
+    g.observed = observed.to(torch::kBool).contiguous();
+    g.values = values.to(torch::kFloat32).contiguous();
     auto* seq = g.seq.data_ptr<std::int64_t>();
     const float* x = g.values.data_ptr<float>();
-    const bool* masked = b.mask.data_ptr<bool>();
-    for (int i = 0; i < size; ++i) {
-        std::int64_t* row = seq + std::int64_t(i) * (2 * N + 1);
+    const bool* obs = g.observed.data_ptr<bool>();
+    for (std::int64_t i = 0; i < size; ++i) {
+        std::int64_t* row = seq + i * (2 * N + 1);
         for (int k = 0; k < N; ++k) {
             const int tok = gptmc::valueToken(x[i * N + k]);
-            row[k] = masked[i * N + k] ? gptmc::kMask : tok;
+            row[k] = obs[i * N + k] ? tok : gptmc::kMask;
             row[N + 1 + k] = tok;
         }
         row[N] = gptmc::kSep;

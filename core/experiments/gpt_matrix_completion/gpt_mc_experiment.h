@@ -30,6 +30,11 @@ public:
 
     DecoderLM& model() { return m_model; }
     GptBatch batch(int size, DataStream stream, qint64 counter) const;
+    // The same from another data seed (the analyses' own `seed`).
+    GptBatch batch(int size, DataStream stream, qint64 counter, std::uint64_t seed) const;
+    // Sequences "masked matrix | SEP | full matrix" of values (B, n^2) with `observed` (B, n^2) bool.
+    GptBatch sequences(const torch::Tensor& values, const torch::Tensor& observed) const;
+    const gptmc::Settings& settings() const { return m_s; }
     // Greedy completion of the answer from prompt + SEP: (B, n^2) token ids.
     torch::Tensor generate(const torch::Tensor& seq);
 

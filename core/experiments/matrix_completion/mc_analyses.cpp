@@ -53,22 +53,6 @@ LossParts lossesOf(McExperiment& mc, const Batch& b, const ForwardOptions& o, in
     return lossParts(forwardOutput(mc, b.tokens, o, chunk), b);
 }
 
-AnalysisResult newResult(const AnalysisRequest& q, const char* analysis) {
-    AnalysisResult r;
-    r.analysis = analysis;
-    r.params = q.params.json();
-    r.steps = q.steps;
-    return r;
-}
-
-double secondsSince(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-bool cancelled(const AnalysisRequest& q) { return q.cancel && q.cancel->load(); }
-
-Error cancelError(const char* analysis) { return Error{QString(analysis) + ": cancelled"}; }
-
 }  // namespace mcan
 
 namespace {

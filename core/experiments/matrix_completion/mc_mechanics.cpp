@@ -33,36 +33,6 @@ torch::Tensor maskedInput(const Batch& b, int n) {
     return b.target.masked_fill(b.mask, 0.0f).view({b.target.size(0), n, n});
 }
 
-// Probe targets of every token, (B, T, K): 0 element (K = 1), 1 row of the masked input
-// (K = n), 2 the top left singular vector of X (K = n; sign: its entries sum to >= 0).
-torch::Tensor probeTarget(int kind, const Batch& b, int n) {
-    const auto B = b.target.size(0), T = b.target.size(1);
-    if (kind == 0) return b.target.to(torch::kFloat64).unsqueeze(-1);
-    if (kind == 1)
-        return maskedInput(b, n).to(torch::kFloat64).view({B, n, 1, n}).expand({B, n, n, n}).reshape({B, T, n});
-    const torch::Tensor x = b.target.to(torch::kFloat64).view({B, n, n});
-    torch::Tensor u = std::get<0>(torch::linalg::svd(x, false, c10::nullopt)).select(2, 0);  // (B, n)
-    u = u * torch::where(u.sum(1, true) < 0, -torch::ones({B, 1}, torch::kFloat64), torch::ones({B, 1}, torch::kFloat64));
-    return u.unsqueeze(1).expand({B, T, n});
-}
-
-const char* kProbeKinds[] = {"element", "row", "svd"};
-
-struct Split {
-    double all = 0, mask = 0, obs = 0;
-};
-// Mean squared error of pred against y (B, T, K), over all tokens, masked ones and observed ones.
-Split splitMse(const torch::Tensor& pred, const torch::Tensor& y, const torch::Tensor& mask) {
-    const torch::Tensor e = (pred - y).square().mean(-1);  // (B, T)
-    const torch::Tensor m = mask.to(torch::kFloat64);
-    const double nm = m.sum().item<double>(), nt = double(m.numel());
-    Split s;
-    s.all = e.mean().item<double>();
-    s.mask = nm > 0 ? (e * m).sum().item<double>() / nm : kNaN;
-    s.obs = nt > nm ? (e * (1 - m)).sum().item<double>() / (nt - nm) : kNaN;
-    return s;
-}
-
 // Fisher-Yates from a counter-based generator: the same permutation for the same (seed, k).
 std::vector<std::int64_t> permutation(int T, std::uint64_t seed, std::uint64_t k) {
     std::vector<std::int64_t> p(static_cast<std::size_t>(T));
@@ -80,36 +50,40 @@ bool inPart(const std::string& name, int part) {
     return name.find("attention") == std::string::npos;
 }
 
-// Parses "layer.head, layer.head, ..." (0-indexed; "3.4-6" = heads 4 to 6 of layer 3).
-Result<std::vector<HeadIntervention>> parseHeads(const QString& text, int layers, int heads, HeadIntervention::Kind kind) {
-    std::vector<HeadIntervention> out;
-    const QString where = "--set: head_ablation.heads: ";
-    for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
-        const QStringList lh = part.trimmed().split('.');
-        bool okL = false;
-        const int l = lh.value(0).toInt(&okL);
-        if (lh.size() != 2 || !okL) return Error{where + "\"" + part.trimmed() + "\": expected layer.head (0-indexed), e.g. 2.1 or 3.4-6"};
-        const QStringList range = lh[1].split('-');
-        bool okA = false, okB = true;
-        const int a = range.value(0).toInt(&okA);
-        const int b = range.size() == 2 ? range[1].toInt(&okB) : a;
-        if (!okA || !okB || range.size() > 2 || b < a)
-            return Error{where + "\"" + part.trimmed() + "\": expected a head or a range a-b"};
-        if (l < 0 || l >= layers || a < 0 || b >= heads)
-            return Error{where + "\"" + part.trimmed() + "\": the model has layers 0.." + QString::number(layers - 1) + " and heads 0.." +
-                         QString::number(heads - 1)};
-        for (int h = a; h <= b; ++h) out.push_back({l, h, kind});
-    }
-    return out;
-}
-
-HeadIntervention::Kind ablationKind(const QString& s) {
-    if (s == "zero") return HeadIntervention::Kind::Zero;
-    if (s == "uniform") return HeadIntervention::Kind::UniformProbs;
-    return HeadIntervention::Kind::MeanProbs;
-}
-
 }  // namespace
+
+namespace mcan {
+
+// Probe targets of every token, (B, T, K): 0 element (K = 1), 1 row of the masked input
+// (K = n), 2 the top left singular vector of X (K = n; sign: its entries sum to >= 0).
+torch::Tensor probeTarget(int kind, const Batch& b, int n) {
+    const auto B = b.target.size(0), T = b.target.size(1);
+    if (kind == 0) return b.target.to(torch::kFloat64).unsqueeze(-1);
+    if (kind == 1)
+        return maskedInput(b, n).to(torch::kFloat64).view({B, n, 1, n}).expand({B, n, n, n}).reshape({B, T, n});
+    const torch::Tensor x = b.target.to(torch::kFloat64).view({B, n, n});
+    torch::Tensor u = std::get<0>(torch::linalg::svd(x, false, c10::nullopt)).select(2, 0);  // (B, n)
+    u = u * torch::where(u.sum(1, true) < 0, -torch::ones({B, 1}, torch::kFloat64), torch::ones({B, 1}, torch::kFloat64));
+    return u.unsqueeze(1).expand({B, T, n});
+}
+
+// Mean squared error of pred against y (B, T, K), over all tokens, masked ones and observed ones.
+Split splitMse(const torch::Tensor& pred, const torch::Tensor& y, const torch::Tensor& mask) {
+    const torch::Tensor e = (pred - y).square().mean(-1);  // (B, T)
+    const torch::Tensor m = mask.to(torch::kFloat64);
+    const double nm = m.sum().item<double>(), nt = double(m.numel());
+    Split s;
+    s.all = e.mean().item<double>();
+    s.mask = nm > 0 ? (e * m).sum().item<double>() / nm : kNaN;
+    s.obs = nt > nm ? (e * (1 - m)).sum().item<double>() / (nt - nm) : kNaN;
+    return s;
+}
+
+}  // namespace mcan
+
+using mcan::probeTarget;
+using mcan::splitMse;
+using mcan::Split;
 
 // ---- 3. Linear probes (Fig 6) ---------------------------------------------------------------
 Result<AnalysisResult> runMcProbes(const AnalysisRequest& q) {
@@ -346,8 +320,8 @@ Result<AnalysisResult> runMcAblation(const AnalysisRequest& q) {
     McExperiment& mc = *made.value();
     const ParamSet& p = q.params;
     const int L = mc.model()->dims().layers, H = mc.model()->dims().heads;
-    const HeadIntervention::Kind kind = ablationKind(p.s("kind"));
-    auto chosen = parseHeads(p.s("heads"), L, H, kind);
+    const HeadIntervention::Kind kind = an::ablationKind(p.s("kind"));
+    auto chosen = an::parseHeads(p.s("heads"), L, H, kind);
     if (!chosen) return Error{chosen.error()};
     const bool grid = p.b("grid");
     if (chosen->empty() && !grid) return Error{"--set: head_ablation: nothing to do (heads empty and grid false)"};
@@ -403,14 +377,9 @@ Result<AnalysisResult> runMcPatching(const AnalysisRequest& q) {
     McExperiment& mc = *made.value();
     const ParamSet& p = q.params;
     const int L = mc.model()->dims().layers, H = mc.model()->dims().heads;
-    std::vector<int> layers;
-    for (double l : p.list("layers")) {
-        if (int(l) < 0 || int(l) >= L)
-            return Error{"--set: activation_patching.layers: " + QString::number(l) + " is not a layer (0.." + QString::number(L - 1) + ")"};
-        layers.push_back(int(l));
-    }
-    if (layers.empty())
-        for (int l = 0; l < L; ++l) layers.push_back(l);
+    auto chosenLayers = an::patchLayers(p.list("layers"), L);
+    if (!chosenLayers) return Error{chosenLayers.error()};
+    const std::vector<int> layers = chosenLayers.value();
     const bool perHead = p.b("per_head");
     const Batch clean = freshBatch(q, p.i("matrices"), 10000019);
     // The corrupted input: -X with the same mask.
