@@ -7,6 +7,7 @@
 #include "config.h"
 #include "experiment_info.h"
 #include "run/run_store.h"
+#include "precision.h"
 #include "runtime_env.h"
 #include "train/trainer.h"
 #include "train/training_session.h"
@@ -198,9 +199,12 @@ int train(const QStringList& args) {
     const RunConfig& cfg = trainer.config();
     const RuntimeReport rt = configureRuntime(cfg.train.threads);
     for (const QString& w : rt.warnings) std::fprintf(stderr, "warning: %s\n", w.toLocal8Bit().constData());
+    if (cfg.train.precision == "bf16" && !bf16Support().native)
+        std::fprintf(stderr, "warning: bf16 emulated (PLATEAU_BF16_EMULATE=1): the numerics of bf16, far slower than fp32 on this CPU\n");
     const ExperimentInfo& info = cfg.info();
     out() << "run " << session->store().dir() << "\n"
           << "runtime: " << rt.summary() << "\n"
+          << "precision: " << cfg.train.precision << " (" << bf16Support().describe() << ")\n"
           << "experiment: " << info.id << " (" << info.title << "), " << trainer.experiment().parameterCount()
           << " parameters\n"
           << "task: " << QJsonDocument(cfg.task.json()).toJson(QJsonDocument::Compact) << "\n"

@@ -11,12 +11,14 @@ run_step_ms() {
   "$1" metrics "$2" --csv | awk -F, -v w="$3" 'NR==1 {for (i=1;i<=NF;i++) if ($i=="step_ms") c=i} NR>1+w {print $c}' |
     sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
 }
-# cli_step_ms CLI PRESET WIDTH: trains WARMUP + STEPS steps of PRESET at that width (ffn 4x, no
-# eval or checkpoints) with $threads threads in a folder under $tmp, prints the median step ms.
+# cli_step_ms CLI PRESET WIDTH [PRECISION]: trains WARMUP + STEPS steps of PRESET at that width
+# (ffn 4x, no eval or checkpoints; train.precision PRECISION if given: binaries older than it
+# take none) with $threads threads in
+# a folder under $tmp, prints the median step ms.
 cli_step_ms() {
   local dir="$tmp/run-$3-$RANDOM"
   "$1" train --preset "$2" --out "$dir" --steps $((WARMUP + STEPS)) --threads "$threads" \
-    --set model.width="$3" --set model.ffn=$((4 * $3)) --set train.eval_every=0 \
+    --set model.width="$3" --set model.ffn=$((4 * $3)) --set train.eval_every=0 ${4:+--set train.precision=$4} \
     --set train.checkpoint_every=0 --set train.print_every=1000000 > "$tmp/cli.log" 2>&1 \
     || { cat "$tmp/cli.log" >&2; exit 1; }
   run_step_ms "$1" "$dir" "$WARMUP"
@@ -27,16 +29,39 @@ py_step_ms() {
   "${pyenv[@]}" /usr/bin/python3 "$1" --width "$2" --steps "$STEPS" --warmup "$WARMUP" --threads "$threads" |
     sed -E 's/.*"median_ms": ([0-9.]+).*/\1/'
 }
-# against_pytorch PRESET SCRIPT: the table of Plateau against PyTorch over ${widths[@]}, ROUNDS
-# interleaved rounds, medians.
+# bf16_available CLI PRESET: whether a bf16 run starts here; else prints why (the CLI's error) on stderr.
+bf16_available() {
+  local dir="$tmp/bf16-probe" msg
+  if msg=$("$1" train --preset "$2" --out "$dir" --steps 1 --set train.precision=bf16 --set train.eval_every=0 \
+      --set train.checkpoint_every=0 2>&1); then rm -rf "$dir"; return 0; fi
+  rm -rf "$dir"
+  echo "bf16 skipped: $(printf '%s\n' "$msg" | grep -m1 'train.precision' || printf '%s\n' "$msg" | tail -1)" >&2
+  return 1
+}
+# against_pytorch PRESET SCRIPT: the table of Plateau (fp32, and bf16 where this CPU runs it:
+# PRECISIONS="fp32 bf16" by default) against PyTorch fp32 over ${widths[@]}, ROUNDS interleaved
+# rounds, medians.
 against_pytorch() {
-  printf '%-6s %12s %12s %10s %10s  %s\n' width "plateau ms" "pytorch ms" "plateau/s" "pytorch/s" "ratio (speed-up)"
+  local precisions=() pr
+  for pr in ${PRECISIONS:-fp32 bf16}; do
+    if [ "$pr" != bf16 ] || bf16_available "$CLI" "$1"; then precisions+=("$pr"); fi
+  done
+  printf '%-6s %-9s %12s %12s %10s %10s  %s\n' width precision "plateau ms" "pytorch ms" "plateau/s" "pytorch/s" "ratio (speed-up)"
   local w r cm pm c p
   for w in "${widths[@]}"; do
-    c=(); p=()
-    for ((r = 0; r < ROUNDS; r++)); do c+=("$(cli_step_ms "$CLI" "$1" "$w")"); p+=("$(py_step_ms "$2" "$w")"); done
-    cm=$(median "${c[@]}"); pm=$(median "${p[@]}")
-    awk -v w="$w" -v c="$cm" -v p="$pm" 'BEGIN {
-      printf "%-6d %12.1f %12.1f %10.2f %10.2f  %.2fx\n", w, c, p, 1000/c, 1000/p, p/c }'
+    p=()
+    declare -A cs=()
+    for ((r = 0; r < ROUNDS; r++)); do
+      for pr in "${precisions[@]}"; do cs[$pr]+=" $(cli_step_ms "$CLI" "$1" "$w" "$pr")"; done
+      p+=("$(py_step_ms "$2" "$w")")
+    done
+    pm=$(median "${p[@]}")
+    for pr in "${precisions[@]}"; do
+      # shellcheck disable=SC2086
+      cm=$(median ${cs[$pr]})
+      awk -v w="$w" -v pr="$pr" -v c="$cm" -v p="$pm" 'BEGIN {
+        printf "%-6d %-9s %12.1f %12.1f %10.2f %10.2f  %.2fx\n", w, pr, c, p, 1000/c, 1000/p, p/c }'
+    done
+    unset cs
   done
 }

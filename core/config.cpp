@@ -74,6 +74,7 @@ const std::vector<CommonField>& commonFields() {
         PL_INT("train.seed", train.seed, 0, 9007199254740991.0),
         PL_INT("train.data_seed", train.dataSeed, -1, 9007199254740991.0),
         PL_INT("train.threads", train.threads, 0, 1024),
+        PL_STR("train.precision", train.precision, (QStringList{"fp32", "bf16", "auto"})),
         PL_INT("train.eval_every", train.evalEvery, 0, 1e9),
         PL_INT("train.checkpoint_every", train.checkpointEvery, 0, 1e9),
         PL_STEPS("train.checkpoint_steps", train.checkpointSteps),

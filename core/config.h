@@ -47,6 +47,7 @@ struct TrainConfig {
     qint64 seed = 1;                 // initialisation (and, unless dataSeed is set, the data)
     qint64 dataSeed = -1;            // seed of the training/eval/probe data; -1 = the same as seed
     int threads = 0;                 // 0 = all cores (resolved and recorded at run start)
+    QString precision = "fp32";      // fp32 | bf16 | auto (resolved and recorded at run start; precision.h)
     int evalEvery = 1;               // the experiment's evaluation every k steps (1 = every step)
     int checkpointEvery = 1000;      // full checkpoint every k steps (plus the last one)
     std::vector<qint64> checkpointSteps;  // also these steps (an analysis's chosen checkpoints, e.g. the paper's)

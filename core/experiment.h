@@ -59,6 +59,9 @@ public:
     virtual SnapshotPtr snapshot(qint64 step, double timeS, const ProbeSpec& probe, bool saved) = 0;
     // Whether this experiment can probe with `spec` (default: random masks only).
     virtual Status validateProbe(const ProbeSpec& spec) const;
+    // train.precision = bf16 (precision.h): the model's linears in bf16 with fp32 accumulation.
+    // Returns false if the experiment has no such layers (the factor toy: it stays fp32).
+    virtual bool setBf16(bool on) { return !on; }
 
     std::int64_t parameterCount();
     torch::Generator& generator() { return m_gen; }

@@ -1,6 +1,7 @@
 // Config parsing and validation: presets, overrides, and errors that name file and field.
 #include "config.h"
 #include "experiment_info.h"
+#include "precision.h"
 #include "test_main.h"
 
 #include <QJsonDocument>
@@ -11,6 +12,28 @@ using namespace plateau;
 class TestConfig : public QObject {
     Q_OBJECT
 private slots:
+    void precisionResolves() {
+        Bf16Support none, native, emulated;
+        none.cpu = "Some CPU";
+        native.native = true;
+        emulated.emulated = true;
+        QCOMPARE(resolvePrecision("fp32", native, "x").value(), QString("fp32"));
+        QCOMPARE(resolvePrecision("auto", none, "x").value(), QString("fp32"));
+        QCOMPARE(resolvePrecision("auto", native, "x").value(), QString("bf16"));
+        QCOMPARE(resolvePrecision("auto", emulated, "x").value(), QString("fp32"));  // auto never emulates
+        QCOMPARE(resolvePrecision("bf16", native, "x").value(), QString("bf16"));
+        QCOMPARE(resolvePrecision("bf16", emulated, "x").value(), QString("bf16"));
+        const auto refused = resolvePrecision("bf16", none, "run/config.json");
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().contains("run/config.json: train.precision") && refused.error().contains("Some CPU"),
+                 qPrintable(refused.error()));
+        RunConfig c = loadPreset("quick").value();
+        QCOMPARE(c.train.precision, QString("fp32"));  // old configs and presets: fp32
+        const Status bad = applyOverride(c, "train.precision=half");
+        QVERIFY(!bad && bad.error().contains("train.precision"));
+        QVERIFY(applyOverride(c, "train.precision=auto"));
+        QCOMPARE(c.toJson()["train"].toObject()["precision"].toString(), QString("auto"));
+    }
     void presetsLoad() {
         const QStringList names = presetNames();
         QVERIFY(names.contains("paper"));

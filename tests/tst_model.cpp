@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "model/bert_encoder.h"
+#include "test_bf16.h"
 #include "test_main.h"
 
 #include <QFile>
@@ -236,6 +237,40 @@ private slots:
             const double err = (gf[i] - gp[i]).abs().max().item<double>();
             QVERIFY2(err <= 1e-4 * scale + 1e-9, qPrintable(QString("param %1: err %2 scale %3").arg(i).arg(err).arg(scale)));
         }
+    }
+    void bf16NearFp32() {
+        // train.precision = bf16 (precision.h): the linears from bf16 copies with fp32 accumulation.
+        // Its outputs and gradients are those of fp32 within bf16's rounding (8 significant bits),
+        // and differ from them (the path is taken). The same numerics natively or emulated.
+        torch::manual_seed(23);
+        BertDims d;
+        d.width = 64;
+        d.heads = 4;
+        d.layers = 2;
+        d.ffn = 128;
+        BertEncoder model(d);
+        const auto tokens = torch::randint(0, 2002, {8, 49}, torch::kInt64);
+        const auto target = torch::randn({8, 49});
+        auto run = [&](bool bf16, std::vector<torch::Tensor>& grads) {
+            KernelOptions k;
+            k.bf16 = bf16;
+            model->setKernels(k);
+            model->zero_grad();
+            auto out = model->forward(tokens);
+            torch::mse_loss(out.output, target).backward();
+            grads.clear();
+            for (const auto& p : model->parameters()) grads.push_back(p.grad().clone());
+            return out.output.detach();
+        };
+        std::vector<torch::Tensor> g32, g16;
+        const auto y32 = run(false, g32), y16 = run(true, g16);
+        // The same tolerance as the decoders' (tst_decoder::bf16NearFp32): RMS <= 2 %, largest <= 5 %.
+        const double scale = y32.abs().max().item<double>(), err = (y16 - y32).abs().max().item<double>();
+        const double rms = ((y16 - y32).norm() / y32.norm()).item<double>();
+        qInfo("bf16 output: relative RMS error %.2e, largest error %.2e of %.2f", rms, err, scale);
+        QVERIFY2(rms < 2e-2 && err < 5e-2 * scale && err > 0, qPrintable(QString("output err %1 of %2, RMS %3").arg(err).arg(scale).arg(rms)));
+        QVERIFY(bf16GradientsAgree(g16, g32));
+        model->setKernels(KernelOptions{});
     }
     void gradientsMatchFiniteDifferences() {
         torch::manual_seed(11);

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "config.h"
+#include "precision.h"
 #include "mc_test_util.h"
 #include "test_main.h"
 #include "train/optimizer.h"
@@ -28,6 +29,36 @@ bool sameParameters(Trainer& x, Trainer& y) {
 class TestTrainer : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() {
+        // bf16's numerics are tested on every machine: emulated where the CPU lacks bf16
+        // instructions (allowed explicitly, before anything reads the support).
+        if (!qEnvironmentVariableIsSet("PLATEAU_BF16_EMULATE")) qputenv("PLATEAU_BF16_EMULATE", "1");
+        qInfo("bf16: %s, %s", bf16Support().native ? "native" : "emulated (no bf16 instructions here)",
+              qPrintable(bf16Support().describe()));
+    }
+    void bf16TrainingIsDeterministicAndNearFp32() {
+        RunConfig c = smallConfig();
+        c.train.precision = "bf16";
+        Trainer a(c), b(c);
+        QCOMPARE(a.config().train.precision, QString("bf16"));
+        c.train.precision = "fp32";
+        Trainer f(c);
+        double maxRel = 0;
+        bool differs = false;
+        for (int i = 0; i < 20; ++i) {
+            const StepMetrics x = a.step(), y = b.step(), z = f.step();
+            QCOMPARE(lossOf(x), lossOf(y));  // same seed, threads, precision, CPU: bit for bit
+            QCOMPARE(x.gradNorm, y.gradNorm);
+            maxRel = std::max(maxRel, std::abs(lossOf(x) - lossOf(z)) / lossOf(z));
+            differs = differs || lossOf(x) != lossOf(z);
+        }
+        QVERIFY(sameParameters(a, b));
+        QVERIFY(differs);
+        QVERIFY2(maxRel < 0.05, qPrintable(QString::number(maxRel)));
+        // auto resolves to what this machine has and is recorded so.
+        c.train.precision = "auto";
+        QCOMPARE(Trainer(c).config().train.precision, QString(bf16Support().native ? "bf16" : "fp32"));
+    }
     void adamMatchesLibTorch_data() {
         QTest::addColumn<bool>("decoupled");
         QTest::addColumn<double>("wd");

@@ -127,15 +127,16 @@ torch::Tensor BertEncoderImpl::attention(int layer, BertLayerRefs& l, const torc
         // One GEMM for Q, K and V; autograd splits the weight gradient back per matrix.
         const auto w = torch::cat({l.query->weight, l.key->weight, l.value->weight}, 0);  // (3D, D)
         const auto b = torch::cat({l.query->bias, l.key->bias, l.value->bias}, 0);
-        const auto qkv = m_kernels.oneDnnLinear ? fastLinear(h, w, b) : torch::linear(h, w, b);  // (B, T, 3D)
+        const auto qkv = m_kernels.bf16 ? bf16Linear(h, w, b) : m_kernels.oneDnnLinear ? fastLinear(h, w, b) : torch::linear(h, w, b);  // (B, T, 3D)
         auto outs = fusedSelfAttention(qkv, H);    // {(B, T, D), (B, H, T, T)}
         if (o.attentions) out.attentions.push_back(outs[1]);
         return outs[0];
     }
     auto split = [&](const torch::Tensor& x) { return x.view({B, T, H, dh}).transpose(1, 2); };
-    auto q = split(l.query(h));  // (B, H, T, dh)
-    auto k = split(l.key(h));
-    auto v = split(l.value(h));
+    auto proj = [&](torch::nn::Linear& m) { return m_kernels.bf16 ? bf16Linear(h, m->weight, m->bias) : m(h); };
+    auto q = split(proj(l.query));  // (B, H, T, dh)
+    auto k = split(proj(l.key));
+    auto v = split(proj(l.value));
     auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(dh));  // (B, H, T, T)
     auto probs = torch::softmax(scores, -1);
     if (!o.interventions.empty())
@@ -147,6 +148,7 @@ torch::Tensor BertEncoderImpl::attention(int layer, BertLayerRefs& l, const torc
 }
 
 torch::Tensor BertEncoderImpl::linear(torch::nn::Linear& l, const torch::Tensor& x) {
+    if (m_kernels.bf16) return bf16Linear(x, l->weight, l->bias);
     return m_kernels.oneDnnLinear ? fastLinear(x, l->weight, l->bias) : l(x);
 }
 

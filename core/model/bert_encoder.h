@@ -27,7 +27,8 @@ struct BertDims {
 struct KernelOptions {
     bool fusedAttention = true;  // model/fused_attention.h (and one GEMM for Q, K, V)
     bool oneDnnLinear = true;    // model/fast_linear.h
-    static KernelOptions plain() { return {false, false}; }
+    bool bf16 = false;           // train.precision = bf16: the linears through bf16Linear (precision.h)
+    static KernelOptions plain() { return {false, false, false}; }
 };
 
 // Besides predicting: what to keep, and the per-head hooks of the analyses (head_hooks.h).

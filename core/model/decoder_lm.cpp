@@ -99,6 +99,7 @@ bool DecoderLMImpl::oneDnn(const torch::Tensor& x) const {
 }
 
 torch::Tensor DecoderLMImpl::linear(const nn::Linear& l, const torch::Tensor& x) const {
+    if (m_bf16) return bf16Linear(x, l->weight, l->bias);
     return oneDnn(x) ? fastLinear(x, l->weight, l->bias) : torch::linear(x, l->weight, l->bias);
 }
 
@@ -178,6 +179,10 @@ DecoderForwardOutput DecoderLMImpl::forward(const torch::Tensor& tokens, const D
         if (o.hiddenStates) out.hiddenStates.push_back(h);
     }
     if (m_lnF) h = m_lnF(h);
+    if (m_bf16) {
+        out.logits = bf16Linear(h, headWeight(), torch::Tensor());
+        return out;
+    }
     out.logits = m_head ? (oneDnn(h) ? fastLinear(h, m_head->weight, torch::Tensor()) : torch::linear(h, m_head->weight))
                         : torch::matmul(h, m_wte->weight.t());
     return out;

@@ -59,6 +59,9 @@ public:
         m_fastAttention = attention;
         m_fastLinear = linears;
     }
+    // train.precision = bf16: every linear and the output head through bf16Linear (precision.h).
+    void setBf16(bool on) { m_bf16 = on; }
+    bool bf16() const { return m_bf16; }
     // GPT's initialisation from gen (see DecoderDims::initStd, residualInit); zero biases, LN (1, 0).
     void resetParameters(torch::Generator& gen);
 
@@ -71,7 +74,7 @@ private:
     torch::Tensor rotate(const torch::Tensor& x) const;  // (B, T, H, dh) -> rotary-embedded
 
     DecoderDims m_dims;
-    bool m_fastAttention = true, m_fastLinear = true;
+    bool m_fastAttention = true, m_fastLinear = true, m_bf16 = false;
     torch::nn::Embedding m_wte{nullptr}, m_wpe{nullptr};
     torch::nn::LayerNorm m_lnF{nullptr};
     std::vector<DecoderBlockRefs> m_blocks;

@@ -91,4 +91,13 @@ torch::Tensor fastLinear(const torch::Tensor& x, const torch::Tensor& weight, co
     return OneDnnLinearFn::apply(x, weight, bias);
 }
 
+torch::Tensor bf16Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+    if (x.scalar_type() != torch::kFloat32 || weight.scalar_type() != torch::kFloat32 || x.numel() == 0)
+        return torch::linear(x, weight, bias);
+    // LibTorch's bf16 GEMM accumulates in fp32 (oneDNN's bf16 matmul where the CPU has the
+    // instructions); its bf16 output is widened at once.
+    const torch::Tensor y = torch::matmul(x.to(torch::kBFloat16), weight.to(torch::kBFloat16).t()).to(torch::kFloat32);
+    return bias.defined() ? y + bias : y;
+}
+
 }  // namespace plateau

@@ -11,4 +11,9 @@ namespace plateau {
 // x: (..., in), weight: (out, in), bias: (out) or undefined (no bias). Differentiable in all.
 torch::Tensor fastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
+// train.precision = bf16 (precision.h): x W^T from bf16 copies of x and W with fp32 accumulation,
+// the result in fp32, plus the fp32 bias. Differentiable; the gradients reach the fp32 master
+// weights through the casts. Float32 x only (other inputs go to torch::linear).
+torch::Tensor bf16Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
 }  // namespace plateau

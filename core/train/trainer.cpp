@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include "precision.h"
+
 #include "run/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -63,9 +65,14 @@ void reinitialise(const std::vector<NamedParameter>& params, const RunConfig& cf
 }  // namespace
 
 Trainer::Trainer(const RunConfig& cfg, Init init) : m_cfg(cfg), m_opt(makeOptimizer(cfg.optim)) {
-    auto e = makeExperiment(cfg);
+    auto precision = resolvePrecision(cfg.train.precision, bf16Support(), "config");
+    if (!precision) throw std::runtime_error(precision.error().toStdString());
+    m_cfg.train.precision = precision.value();
+    auto e = makeExperiment(m_cfg);
     if (!e) throw std::runtime_error(e.error().toStdString());
     m_experiment = std::move(e.value());
+    if (!m_experiment->setBf16(m_cfg.train.precision == "bf16") )
+        throw std::runtime_error(("config: train.precision: bf16: " + m_cfg.experiment + " has no layers that run in bf16; use fp32").toStdString());
     m_named = m_experiment->parameters();
     m_columnCount = m_experiment->info().columnsOf(cfg).size();
     if (init == Init::Fresh && !cfg.train.from.isEmpty()) {

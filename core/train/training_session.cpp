@@ -2,6 +2,8 @@
 
 #include "train/training_session.h"
 
+#include "precision.h"
+
 #include "analysis/snapshot_schedule.h"
 #include "run/checkpoint.h"
 #include "run/run_reader.h"
@@ -100,6 +102,10 @@ Result<std::unique_ptr<TrainingSession>> TrainingSession::create(const RunConfig
     RunConfig cfg = cfgIn;
     if (cfg.train.threads == 0) cfg.train.threads = coreCount();  // recorded for reproducibility
     if (Status s = validateConfig(cfg, "config"); !s) return Error{s.error()};
+    // Resolved (auto -> fp32 | bf16) and recorded before the run folder is made.
+    auto precision = resolvePrecision(cfg.train.precision, bf16Support(), "config");
+    if (!precision) return Error{precision.error()};
+    cfg.train.precision = precision.value();
     if (!cfg.train.from.isEmpty())  // before the run folder is made: a bad source leaves nothing behind
         if (auto src = sourceCheckpoint(cfg.train, "config"); !src) return Error{src.error()};
     auto store = RunStore::create(outDir, cfg);
@@ -124,6 +130,9 @@ Result<std::unique_ptr<TrainingSession>> TrainingSession::resume(const QString& 
     RunConfig cfg = store.value()->config();
     if (totalSteps) cfg.train.steps = *totalSteps;
     if (cfg.train.threads == 0) cfg.train.threads = coreCount();
+    // A run recorded in bf16 resumes in bf16 only where it may (its config.json says which).
+    if (auto p = resolvePrecision(cfg.train.precision, bf16Support(), store.value()->dir() + "/config.json"); !p)
+        return Error{p.error()};
     std::unique_ptr<TrainingSession> session(new TrainingSession);
     if (Status s = session->lockRun(store.value()->dir()); !s) return Error{s.error()};
     try {

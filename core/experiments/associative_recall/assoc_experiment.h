@@ -23,6 +23,10 @@ public:
     explicit AssocExperiment(const RunConfig& cfg);
 
     std::vector<NamedParameter> parameters() override;
+    bool setBf16(bool on) override {
+        m_model->setBf16(on);
+        return true;
+    }
     StepOutput trainStep(qint64 stepsDone) override;
     void evaluate(qint64 stepsDone, std::vector<double>& values) override;
     SnapshotPtr snapshot(qint64 step, double timeS, const ProbeSpec& probe, bool saved) override;

@@ -18,6 +18,12 @@ public:
     explicit McExperiment(const RunConfig& cfg);
 
     std::vector<NamedParameter> parameters() override;
+    bool setBf16(bool on) override {
+        KernelOptions k = m_model->kernels();
+        k.bf16 = on;
+        m_model->setKernels(k);
+        return true;
+    }
     StepOutput trainStep(qint64 stepsDone) override;
     void evaluate(qint64 stepsDone, std::vector<double>& values) override;
     SnapshotPtr snapshot(qint64 step, double timeS, const ProbeSpec& probe, bool saved) override;
