@@ -1,6 +1,7 @@
 #include "new_run_dialog.h"
 
 #include "experiment_info.h"
+#include "precision.h"
 
 #include <QComboBox>
 #include <QDateTime>
@@ -133,7 +134,7 @@ void NewRunDialog::rebuildFields() {
     // Every experiment's own keys, then component-wise training (the paper's Fig 8): start from a
     // trained run's checkpoint, train one component with the rest frozen (empty = a fresh model).
     QStringList keys = info->dialogKeys;
-    keys << "train.from" << "train.train_only" << "train.reinit";
+    keys << "train.precision" << "train.from" << "train.train_only" << "train.reinit";
     for (const QString& key : keys) {
         auto* edit = new QLineEdit;
         if (key == "train.from") edit->setPlaceholderText("empty = a fresh model; RUN_DIR or RUN_DIR:STEP to start from its checkpoint");
@@ -143,6 +144,9 @@ void NewRunDialog::rebuildFields() {
         const std::vector<FieldSpec>& fields = section == "task" ? info->taskFields : info->modelFields;
         if (const FieldSpec* f = findFieldSpec(fields, name)) edit->setToolTip(f->help);
         if (section == "train") edit->setToolTip("component-wise training (docs/analyses.md, section 10)");
+        if (key == "train.precision")
+            edit->setToolTip("fp32, bf16 (bf16 linears, fp32 accumulation; needs AVX512-BF16 or AMX-BF16) or auto; this machine: " +
+                             bf16Support().describe());
         auto* err = errorLabel();
         auto* box = new QWidget;
         auto* bl = new QVBoxLayout(box);
@@ -208,6 +212,8 @@ void NewRunDialog::revalidate() {
         if (text.isEmpty() && !mayBeEmpty) err = key + ": a value is needed";
         else if (!text.isEmpty())
             if (Status st = applyOverride(cfg, key + "=" + text); !st) err = st.error();
+        if (err.isEmpty() && key == "train.precision")
+            if (auto p = resolvePrecision(text, bf16Support(), "new run"); !p) err = p.error();
         if (err.isEmpty() && key == "train.from" && !text.isEmpty())
             if (auto src = sourceCheckpoint(cfg.train, "new run"); !src) err = src.error();
         showError(m_errors[key], err);

@@ -22,6 +22,7 @@
 #include "experiment_info.h"
 #include "figure_export.h"
 #include "gui_test_main.h"
+#include "precision.h"
 #include "spectra_view.h"
 #include "training_controller.h"
 
@@ -372,6 +373,17 @@ private slots:
         d.setField("train.train_only", "");
         QVERIFY(!d.isValid());  // reinit of nothing
         QVERIFY(d.overallError().contains("train.reinit"));
+        d.setField("train.reinit", "false");
+        // Precision: the preset's fp32 shown; a bad value and (where unsupported) bf16 refused by name.
+        QCOMPARE(d.config().train.precision, QString("fp32"));
+        d.setField("train.precision", "half");
+        QVERIFY(!d.isValid() && d.errorFor("train.precision").contains("train.precision"));
+        d.setField("train.precision", "bf16");
+        const bool bf16 = bf16Support().native || bf16Support().emulated;
+        QCOMPARE(d.isValid(), bf16);
+        if (!bf16) QVERIFY(d.errorFor("train.precision").contains("bf16 needs"));
+        d.setField("train.precision", "auto");
+        QVERIFY2(d.isValid(), qPrintable(d.errorFor("train.precision") + d.overallError()));
     }
 
     void heatmapIsPixelExact() {
