@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace plateau::bench {
@@ -19,6 +22,19 @@ double timeMs(F&& f, int reps) {
     }
     std::sort(ms.begin(), ms.end());
     return ms[ms.size() / 2];
+}
+
+// Positional argument i (1-based) as a positive integer, `def` when absent; anything else (a
+// word, "--help", 0, a negative number) prints `usage` and exits with status 2.
+inline int positiveArg(int argc, char** argv, int i, int def, const char* usage) {
+    if (argc <= i) return def;
+    char* end = nullptr;
+    const long v = std::strtol(argv[i], &end, 10);
+    if (end == argv[i] || *end != '\0' || v <= 0 || v > 1 << 24) {
+        std::fprintf(stderr, "argument %d (\"%s\"): expected a positive integer\nusage: %s\n", i, argv[i], usage);
+        std::exit(2);
+    }
+    return int(v);
 }
 
 }  // namespace plateau::bench

@@ -25,7 +25,7 @@ using bench::timeMs;
 int main(int argc, char** argv) {
     prepareProcess(argc, argv);
     QCoreApplication app(argc, argv);
-    auto arg = [&](int i, int def) { return argc > i ? std::atoi(argv[i]) : def; };
+    auto arg = [&](int i, int def) { return bench::positiveArg(argc, argv, i, def, "plateau-bench-decoder [width=256] [batch=256] [T=98] [heads=2] [layers=2] [reps=3]"); };
     const int width = arg(1, 256), batch = arg(2, 256), T = arg(3, 98), heads = arg(4, 2), layers = arg(5, 2),
               reps = arg(6, 3);
     const RuntimeReport rt = configureRuntime(0);

@@ -23,7 +23,7 @@ using bench::timeMs;
 int main(int argc, char** argv) {
     prepareProcess(argc, argv);
     QCoreApplication app(argc, argv);
-    auto arg = [&](int i, int def) { return argc > i ? std::atoi(argv[i]) : def; };
+    auto arg = [&](int i, int def) { return bench::positiveArg(argc, argv, i, def, "plateau-bench-ops [width=64] [batch=256] [n=7] [layers=4] [heads=8] [reps=5]"); };
     const int width = arg(1, 64), batch = arg(2, 256), n = arg(3, 7), layers = arg(4, 4), heads = arg(5, 8),
               reps = arg(6, 5);
     const RuntimeReport rt = configureRuntime(0);
