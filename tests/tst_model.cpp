@@ -197,6 +197,7 @@ private slots:
         QTest::newRow("dh8 T49") << 64 << 8 << 7;
         QTest::newRow("dh16 T16") << 64 << 4 << 4;
         QTest::newRow("dh12 T25 (quick head)") << 48 << 4 << 5;
+        QTest::newRow("dh6 T25 (width 48, 8 heads)") << 48 << 8 << 5;
         QTest::newRow("dh10 generic T25") << 30 << 3 << 5;
         QTest::newRow("dh96 T49 (paper head)") << 192 << 2 << 7;
         QTest::newRow("dh8 T81 (>64 columns)") << 32 << 4 << 9;

@@ -210,6 +210,7 @@ void backwardImpl(const Shape& s, const float* __restrict qkv, const float* __re
 template <bool Causal>
 void forwardFor(const Shape& s, const float* qkv, float* probs, float* out, std::int64_t begin, std::int64_t end) {
     switch (s.dh) {
+    case 6: return forwardImpl<6, Causal>(s, qkv, probs, out, begin, end);
     case 8: return forwardImpl<8, Causal>(s, qkv, probs, out, begin, end);
     case 12: return forwardImpl<12, Causal>(s, qkv, probs, out, begin, end);
     case 16: return forwardImpl<16, Causal>(s, qkv, probs, out, begin, end);
@@ -232,6 +233,7 @@ void forward(const Shape& s, const float* qkv, float* probs, float* out, std::in
 void backward(const Shape& s, const float* qkv, const float* probs, const float* gradOut,
               float* gradQkv, std::int64_t begin, std::int64_t end) {
     switch (s.dh) {
+    case 6: return backwardImpl<6>(s, qkv, probs, gradOut, gradQkv, begin, end);
     case 8: return backwardImpl<8>(s, qkv, probs, gradOut, gradQkv, begin, end);
     case 12: return backwardImpl<12>(s, qkv, probs, gradOut, gradQkv, begin, end);
     case 16: return backwardImpl<16>(s, qkv, probs, gradOut, gradQkv, begin, end);
