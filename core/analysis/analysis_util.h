@@ -14,10 +14,16 @@
 #include <limits>
 #include <vector>
 
+namespace plateau {
+class Experiment;
+}
+
 namespace plateau::an {
 
 inline const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// The weights of checkpoint `step` of the request's run into `e` (the analysis's own experiment).
+Status loadStep(Experiment& e, const AnalysisRequest& q, qint64 step);
 // A result with its id, parameters and steps filled in.
 AnalysisResult newResult(const AnalysisRequest& q, const char* analysis);
 double secondsSince(std::chrono::steady_clock::time_point t0);

@@ -5,6 +5,8 @@
 
 #include "analysis/analysis.h"
 #include "analysis/analysis_util.h"
+#include "run/checkpoint.h"
+#include "run/run_store.h"
 
 namespace plateau {
 
@@ -57,6 +59,12 @@ Result<AnalysisResult> runAnalysis(const AnalysisInfo& a, const AnalysisRequest&
 }  // namespace plateau
 
 namespace plateau::an {
+
+Status loadStep(Experiment& e, const AnalysisRequest& q, qint64 step) {
+    auto loaded = loadModelWeights(e, checkpointPathIn(q.runDir, step));
+    if (!loaded) return Error{loaded.error()};
+    return Status::success();
+}
 
 AnalysisResult newResult(const AnalysisRequest& q, const char* analysis) {
     AnalysisResult r;

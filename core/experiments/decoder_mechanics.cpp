@@ -193,11 +193,7 @@ Result<std::unique_ptr<Subject>> subjectFor(const AnalysisRequest& q, const char
     return Error{q.runDir + ": " + analysis + " has no decoder implementation for " + q.config.experiment + " runs"};
 }
 
-Status loadStep(Subject& s, const AnalysisRequest& q, qint64 step) {
-    auto loaded = loadModelWeights(s.experiment(), checkpointPathIn(q.runDir, step));
-    if (!loaded) return Error{loaded.error()};
-    return Status::success();
-}
+Status loadStep(Subject& s, const AnalysisRequest& q, qint64 step) { return an::loadStep(s.experiment(), q, step); }
 
 // Cross-entropy and accuracy at the scored positions, overall and per group.
 struct Score {

@@ -33,12 +33,6 @@ Result<std::unique_ptr<McExperiment>> experimentFor(const AnalysisRequest& q, co
     return std::unique_ptr<McExperiment>(static_cast<McExperiment*>(made.value().release()));
 }
 
-Status loadStep(McExperiment& mc, const AnalysisRequest& q, qint64 step) {
-    auto loaded = loadModelWeights(mc, checkpointPathIn(q.runDir, step));
-    if (!loaded) return Error{loaded.error()};
-    return Status::success();
-}
-
 torch::Tensor forwardOutput(McExperiment& mc, const torch::Tensor& tokens, const ForwardOptions& o, int chunk) {
     torch::NoGradGuard noGrad;
     const auto B = tokens.size(0);

@@ -20,8 +20,6 @@ using an::kNaN;
 
 // The analysis's own McExperiment for the run's config (its own model and generator).
 Result<std::unique_ptr<McExperiment>> experimentFor(const AnalysisRequest& q, const char* analysis);
-// The weights of checkpoint `step` of the request's run into `mc`.
-Status loadStep(McExperiment& mc, const AnalysisRequest& q, qint64 step);
 // The (B, T) readout of `tokens` in chunks of at most `chunk` sequences (0 = one pass; hooks that
 // depend on the whole batch, like mean-ablation, need one pass).
 torch::Tensor forwardOutput(McExperiment& mc, const torch::Tensor& tokens, const ForwardOptions& o = {}, int chunk = 256);
@@ -39,6 +37,7 @@ Split splitMse(const torch::Tensor& pred, const torch::Tensor& y, const torch::T
 
 using an::cancelError;
 using an::cancelled;
+using an::loadStep;
 using an::newResult;
 using an::Progress;
 using an::secondsSince;
