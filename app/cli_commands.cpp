@@ -199,8 +199,8 @@ int train(const QStringList& args) {
     const RunConfig& cfg = trainer.config();
     const RuntimeReport rt = configureRuntime(cfg.train.threads);
     for (const QString& w : rt.warnings) std::fprintf(stderr, "warning: %s\n", w.toLocal8Bit().constData());
-    if (cfg.train.precision == "bf16" && !bf16Support().native)
-        std::fprintf(stderr, "warning: bf16 emulated (PLATEAU_BF16_EMULATE=1): the numerics of bf16, far slower than fp32 on this CPU\n");
+    if (cfg.train.precision == "bf16" && !bf16Support().slowWarning().isEmpty())
+        std::fprintf(stderr, "warning: %s\n", bf16Support().slowWarning().toLocal8Bit().constData());
     const ExperimentInfo& info = cfg.info();
     out() << "run " << session->store().dir() << "\n"
           << "runtime: " << rt.summary() << "\n"

@@ -145,7 +145,7 @@ void NewRunDialog::rebuildFields() {
         if (const FieldSpec* f = findFieldSpec(fields, name)) edit->setToolTip(f->help);
         if (section == "train") edit->setToolTip("component-wise training (docs/analyses.md, section 10)");
         if (key == "train.precision")
-            edit->setToolTip("fp32, bf16 (bf16 linears, fp32 accumulation; needs AVX512-BF16 or AMX-BF16) or auto; this machine: " +
+            edit->setToolTip("fp32, bf16 (bf16 linears, fp32 accumulation; needs AVX512-BF16 or AMX-BF16, faster than fp32 only with AMX) or auto (bf16 with AMX, else fp32); this machine: " +
                              bf16Support().describe());
         auto* err = errorLabel();
         auto* box = new QWidget;

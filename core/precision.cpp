@@ -40,6 +40,8 @@ Bf16Support detect() {
     // The ISA values are bit sets: avx512_core_bf16's bits within the effective ISA's.
     const bool isaHas = (unsigned(isa) & unsigned(dnnl_cpu_isa_avx512_core_bf16)) == unsigned(dnnl_cpu_isa_avx512_core_bf16);
     s.native = isaHas && (s.flags.contains("avx512_bf16") || s.flags.contains("amx_bf16"));
+    const bool isaAmx = (unsigned(isa) & unsigned(dnnl_cpu_isa_avx512_core_amx)) == unsigned(dnnl_cpu_isa_avx512_core_amx);
+    s.matrixUnits = s.native && isaAmx && s.flags.contains("amx_bf16");
     s.emulated = !s.native && qEnvironmentVariable("PLATEAU_BF16_EMULATE") == "1";
     return s;
 }
@@ -50,6 +52,15 @@ QString Bf16Support::describe() const {
         .arg(cpu.isEmpty() ? QString("unknown CPU") : cpu, flags.isEmpty() ? QString("none") : flags.join(" "), onednnIsa);
 }
 
+QString Bf16Support::slowWarning() const {
+    if (emulated && !native)
+        return "bf16 emulated (PLATEAU_BF16_EMULATE=1): the numerics of bf16, far slower than fp32 on this CPU";
+    if (native && !matrixUnits)
+        return "bf16 without AMX matrix units: oneDNN's bf16 GEMM is slower than its fp32 one on AVX512-BF16 alone "
+               "(0.4-0.6x, bench/README \"Precision\"); fp32 is the faster choice here";
+    return {};
+}
+
 const Bf16Support& bf16Support() {
     static const Bf16Support s = detect();
     return s;
@@ -57,11 +68,11 @@ const Bf16Support& bf16Support() {
 
 Result<QString> resolvePrecision(const QString& requested, const Bf16Support& s, const QString& source) {
     if (requested == "fp32") return QString("fp32");
-    if (requested == "auto") return QString(s.native ? "bf16" : "fp32");
+    if (requested == "auto") return QString(s.matrixUnits ? "bf16" : "fp32");
     if (requested == "bf16") {
         if (s.native || s.emulated) return QString("bf16");
         return Error{source + ": train.precision: bf16 needs bf16 matrix instructions (AVX512-BF16 or AMX-BF16), which this "
-                              "machine lacks (" + s.describe() + "); use fp32, or auto to take bf16 only where it is fast"};
+                              "machine lacks (" + s.describe() + "); use fp32, or auto to take bf16 only where it is the faster choice (AMX)"};
     }
     return Error{source + ": train.precision: \"" + requested + "\" is not one of fp32, bf16, auto"};
 }

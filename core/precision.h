@@ -2,8 +2,11 @@
 // attention output, the MLP, a decoder's output head) multiply bf16 copies of their inputs and
 // fp32 master weights with fp32 accumulation and an fp32 result plus the fp32 bias; embeddings,
 // LayerNorm, softmax, attention's own matmuls, the loss, gradients' accumulation and the
-// optimiser state stay fp32. `auto` is bf16 where the CPU has bf16 matrix instructions
-// (AVX512-BF16 or AMX-BF16, and oneDNN's effective ISA reaches them), else fp32. The resolved
+// optimiser state stay fp32. bf16 runs natively where the CPU has bf16 instructions (AVX512-BF16
+// or AMX-BF16, and oneDNN's effective ISA reaches them). `auto` is bf16 only where bf16 is the
+// faster choice: with AMX matrix units (amx_bf16 and oneDNN's ISA avx512_core_amx). With
+// AVX512-BF16 alone oneDNN 2.6's bf16 GEMM ran at 0.4-0.6x its fp32 one (bench/README,
+// "Precision"), so `auto` takes fp32 there and an explicit bf16 warns. The resolved
 // value is what a run records in config.json. Asking for bf16 on a CPU without them is an error,
 // not a silent slow emulation; PLATEAU_BF16_EMULATE=1 allows it explicitly (tests of the numerics
 // on such machines), with a warning. No torch (oneDNN's C API for its ISA).
@@ -17,12 +20,15 @@
 namespace plateau {
 
 struct Bf16Support {
-    bool native = false;     // bf16 matrix instructions usable (flags and oneDNN's ISA)
+    bool native = false;     // bf16 instructions usable (flags and oneDNN's ISA)
+    bool matrixUnits = false;  // AMX-BF16 usable: where bf16 GEMMs beat fp32's (auto picks bf16)
     bool emulated = false;   // PLATEAU_BF16_EMULATE=1: bf16 numerics allowed without them (slow)
     QString cpu;             // /proc/cpuinfo "model name"
     QStringList flags;       // of avx512_bf16, amx_bf16, amx_tile: those the CPU has
     QString onednnIsa;       // oneDNN's effective ISA, in words
     QString describe() const;  // one line: CPU, flags, oneDNN ISA
+    // Empty, or why bf16 is expected to be slower than fp32 here (native without AMX, emulated).
+    QString slowWarning() const;
 };
 
 // What this machine supports (read once; cheap afterwards).

@@ -99,4 +99,4 @@ for run in sys.argv[1:]:
         drop = (lvl, "no drop", "–", "–", "–")
     print(f"| {os.path.basename(os.path.normpath(run))} | {describe(cfg)} | {cfg['train']['seed']} | {s['median_step_ms']:.1f} | "
           f"{drop[0]} | {drop[1]} | {drop[2]} | {drop[3]} | {drop[4]} | {s['final_loss']:.3g} | "
-          f"{s['final_loss_mask_over_expected_square']:.2f} | " + " | ".join(leaves(run, s["copying_level"])) + " |")
+          f"{s.get('final_loss_mask_over_expected_square', s['final_loss_mask'] / s['expected_square']):.2f} | " + " | ".join(leaves(run, s["copying_level"])) + " |")

@@ -13,13 +13,16 @@ class TestConfig : public QObject {
     Q_OBJECT
 private slots:
     void precisionResolves() {
-        Bf16Support none, native, emulated;
+        Bf16Support none, native, amx, emulated;
         none.cpu = "Some CPU";
-        native.native = true;
+        native.native = true;  // AVX512-BF16 without AMX: allowed, slower than fp32, so auto is fp32
+        amx.native = amx.matrixUnits = true;
         emulated.emulated = true;
         QCOMPARE(resolvePrecision("fp32", native, "x").value(), QString("fp32"));
         QCOMPARE(resolvePrecision("auto", none, "x").value(), QString("fp32"));
-        QCOMPARE(resolvePrecision("auto", native, "x").value(), QString("bf16"));
+        QCOMPARE(resolvePrecision("auto", native, "x").value(), QString("fp32"));
+        QCOMPARE(resolvePrecision("auto", amx, "x").value(), QString("bf16"));
+        QVERIFY(!native.slowWarning().isEmpty() && !emulated.slowWarning().isEmpty() && amx.slowWarning().isEmpty());
         QCOMPARE(resolvePrecision("auto", emulated, "x").value(), QString("fp32"));  // auto never emulates
         QCOMPARE(resolvePrecision("bf16", native, "x").value(), QString("bf16"));
         QCOMPARE(resolvePrecision("bf16", emulated, "x").value(), QString("bf16"));

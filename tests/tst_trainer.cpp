@@ -57,7 +57,7 @@ private slots:
         QVERIFY2(maxRel < 0.05, qPrintable(QString::number(maxRel)));
         // auto resolves to what this machine has and is recorded so.
         c.train.precision = "auto";
-        QCOMPARE(Trainer(c).config().train.precision, QString(bf16Support().native ? "bf16" : "fp32"));
+        QCOMPARE(Trainer(c).config().train.precision, QString(bf16Support().matrixUnits ? "bf16" : "fp32"));
     }
     void adamMatchesLibTorch_data() {
         QTest::addColumn<bool>("decoupled");

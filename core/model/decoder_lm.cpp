@@ -88,14 +88,14 @@ void DecoderLMImpl::resetParameters(torch::Generator& gen) {
 
 torch::Tensor DecoderLMImpl::headWeight() const { return m_head ? m_head->weight : m_wte->weight; }
 
-// oneDNN's GEMM for narrow models, the system BLAS (OpenBLAS) for wide ones: on an AMD EPYC (AVX2)
-// at 98 tokens, oneDNN made width 64 1.3x faster and width 256 1.2x slower than OpenBLAS
-// (plateau-bench-decoder, bench/README.md). A fixed rule, not a timed choice, so that runs stay
-// reproducible; which GEMM is faster on which CPU is issue 16's question.
-constexpr int kOneDnnMaxWidth = 128;
-
+// oneDNN's GEMM at every width. On an AMD EPYC (AVX2) at 98 tokens oneDNN made width 64 1.3x
+// faster and width 256 1.2x slower than OpenBLAS (plateau-bench-decoder); on an AVX-512 Xeon
+// (session 26, plateau-bench-gemm) Debian's OpenBLAS ran 27-49 GFLOP/s against oneDNN's
+// 94-248 at every shape from quick's to paper's (4.5-7x). The worst case of always taking oneDNN
+// is 1.2x, of the old width-128 rule 7x. A fixed rule, not a timed choice, so runs stay
+// reproducible.
 bool DecoderLMImpl::oneDnn(const torch::Tensor& x) const {
-    return m_fastLinear && x.scalar_type() == torch::kFloat32 && m_dims.width <= kOneDnnMaxWidth;
+    return m_fastLinear && x.scalar_type() == torch::kFloat32;
 }
 
 torch::Tensor DecoderLMImpl::linear(const nn::Linear& l, const torch::Tensor& x) const {
