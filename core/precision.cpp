@@ -37,11 +37,10 @@ Bf16Support detect() {
         if (flags.contains(QString(" ") + k + " ")) s.flags << k;
     const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
     s.onednnIsa = isaName(isa);
-    // The ISA values are bit sets: avx512_core_bf16's bits within the effective ISA's.
-    const bool isaHas = (unsigned(isa) & unsigned(dnnl_cpu_isa_avx512_core_bf16)) == unsigned(dnnl_cpu_isa_avx512_core_bf16);
-    s.native = isaHas && (s.flags.contains("avx512_bf16") || s.flags.contains("amx_bf16"));
-    const bool isaAmx = (unsigned(isa) & unsigned(dnnl_cpu_isa_avx512_core_amx)) == unsigned(dnnl_cpu_isa_avx512_core_amx);
-    s.matrixUnits = s.native && isaAmx && s.flags.contains("amx_bf16");
+    // The ISA values are bit sets: a level's bits within the effective ISA's.
+    auto reaches = [isa](dnnl_cpu_isa_t level) { return (unsigned(isa) & unsigned(level)) == unsigned(level); };
+    s.native = reaches(dnnl_cpu_isa_avx512_core_bf16) && (s.flags.contains("avx512_bf16") || s.flags.contains("amx_bf16"));
+    s.matrixUnits = s.native && reaches(dnnl_cpu_isa_avx512_core_amx) && s.flags.contains("amx_bf16");
     s.emulated = !s.native && qEnvironmentVariable("PLATEAU_BF16_EMULATE") == "1";
     return s;
 }
