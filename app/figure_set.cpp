@@ -85,6 +85,7 @@ std::vector<FigureStep> chooseFigureSteps(const SessionModel& m, const std::vect
 }
 
 Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const FigureSetOptions& opt) {
+    w.finishSnapshotLoading();  // every stored snapshot, not only the newest
     SessionModel& m = *w.session();
     if (!m.hasRun()) return Error{"no run to export"};
     if (!QDir().mkpath(outDir)) return Error{outDir + ": cannot create the folder"};

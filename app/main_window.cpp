@@ -118,6 +118,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_controller, &TrainingController::started, this,
             [this](const QString& dir, const QString& runtime, const QStringList& warnings, const RunConfig& cfg,
                    const std::vector<StepMetrics>& earlier) {
+                m_snapshotLoader.reset();
                 m_reader.reset();
                 m_followTimer->stop();
                 buildViews(cfg);
@@ -294,6 +295,7 @@ void MainWindow::resumeRun(const QString& runDir) {
         openRun(runDir);
         return;
     }
+    m_snapshotLoader.reset();
     m_reader.reset();
     m_followTimer->stop();
     m_stepsPerSec = 0;
@@ -341,6 +343,23 @@ void MainWindow::fillRecentMenu() {
     }
 }
 
+bool MainWindow::snapshotsLoading() const { return m_snapshotLoader != nullptr; }
+
+void MainWindow::finishSnapshotLoading() {
+    if (!m_snapshotLoader) return;
+    m_snapshotLoader->wait();
+    applyLoadedSnapshots();
+}
+
+void MainWindow::applyLoadedSnapshots() {
+    if (!m_snapshotLoader || !m_snapshotLoader->done()) return;  // a stale notice, or not yet
+    auto [snaps, problems] = m_snapshotLoader->take();
+    m_snapshotLoader.reset();
+    m_session->insertSnapshots(snaps);
+    statusBar()->showMessage(QString("read %1 older snapshots").arg(snaps.size()), 4000);
+    if (!problems.isEmpty()) notify("Plateau: parts of the run could not be read", problems.join("\n"), false);
+}
+
 void MainWindow::openRunDialog() {
     const QString dir = QFileDialog::getExistingDirectory(this, "Open a Plateau run folder", defaultRunsFolder());
     if (!dir.isEmpty()) openRun(dir);
@@ -354,7 +373,8 @@ bool MainWindow::openRun(const QString& runDir) {
             return false;
         m_controller->stopAndWait();
     }
-    auto reader = RunReader::open(runDir);
+    m_snapshotLoader.reset();
+    auto reader = RunReader::open(runDir, RunReader::Snapshots::NewestOnly);
     if (!reader) {
         notify("Plateau: cannot open run", reader.error(), true);
         return false;
@@ -366,6 +386,13 @@ bool MainWindow::openRun(const QString& runDir) {
     m_session->reset(m_reader->config(), m_reader->dir(), rows, m_reader->columns());
     m_analyses->setRun(m_reader->dir(), m_reader->config());
     for (const SnapshotPtr& s : m_reader->snapshots()) m_session->appendSnapshot(s);
+    const std::size_t stored = m_reader->snapshotSteps().size();
+    if (!m_reader->snapshots().empty() && stored > m_reader->snapshots().size()) {
+        m_snapshotLoader = std::make_unique<SnapshotLoader>(m_reader->dir(), m_reader->snapshots().front()->step, [this] {
+            QMetaObject::invokeMethod(this, &MainWindow::applyLoadedSnapshots, Qt::QueuedConnection);
+        });
+        statusBar()->showMessage(QString("reading %1 older snapshots…").arg(stored - m_reader->snapshots().size()));
+    }
     if (!rows.empty()) detectOnViewedRun();
     setWindowTitle("Plateau — " + m_reader->dir());
     addRecent(m_reader->dir());
@@ -376,8 +403,8 @@ bool MainWindow::openRun(const QString& runDir) {
     QString state = following ? "following (being trained by another process)"
                     : m_reader->finished() ? "finished" : "stopped";
     m_status->setText(QString("%1: %2 steps, %3 snapshots, %4").arg(m_reader->dir()).arg(rows.empty() ? 0 : rows.back().step)
-                          .arg(m_reader->snapshots().size()).arg(state));
-    if (m_reader->snapshots().empty() && m_reader->problems().isEmpty())
+                          .arg(stored).arg(state));
+    if (stored == 0 && m_reader->problems().isEmpty())
         statusBar()->showMessage("this run has no stored snapshots (written before they existed?): only its curves are shown", 10000);
     if (!m_reader->problems().isEmpty())
         notify("Plateau: parts of the run could not be read", m_reader->problems().join("\n"), false);

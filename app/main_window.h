@@ -29,6 +29,7 @@ class TrainingController;
 class TimelineView;
 class ThrottledView;
 class RunReader;
+class SnapshotLoader;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -42,7 +43,12 @@ public:
     // recomputed). A run another process is training is followed as it grows. Problems (a
     // missing config.json, a damaged snapshot, a truncated checkpoint) are shown, naming the
     // file; whatever is readable still opens. False if nothing could be opened.
+    // The window shows the newest stored snapshot at once; the older ones are decoded on a thread
+    // and merged into the timeline when ready (snapshotsLoading() until then).
     bool openRun(const QString& runDir);
+    bool snapshotsLoading() const;
+    // Waits for the older snapshots of an opened run and merges them (exports need them all).
+    void finishSnapshotLoading();
     bool isFollowing() const;
     // Export one view (figure in a format, or its CSV) / the run's figure set; messages via notify.
     Status exportView(ThrottledView* view, const QString& path, const QList<FigureFormat>& formats, bool csv,
@@ -111,6 +117,8 @@ private:
     QAction *m_pause, *m_step, *m_stop, *m_resume;
     QMenu* m_recentMenu;
     std::unique_ptr<RunReader> m_reader;  // the run being viewed (not trained here), if any
+    std::unique_ptr<SnapshotLoader> m_snapshotLoader;  // its older snapshots, while they are read
+    void applyLoadedSnapshots();
     QTimer* m_followTimer;
     QString m_lastMessage;
     int m_followTicks = 0;

@@ -8,6 +8,7 @@
 #include "test_files.h"
 #include "attention_view.h"
 #include "colormap.h"
+#include "curve_decimator.h"
 #include "heatmap_widget.h"
 #include "main_window.h"
 #include "matrix_view.h"
@@ -31,12 +32,14 @@
 #include <QFile>
 #include <QDir>
 #include <QDockWidget>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <random>
 
 using namespace plateau;
 
@@ -462,6 +465,80 @@ private slots:
         QVERIFY(sparse[10] <= dense[549] * 1.001);
     }
 
+    void curveDecimatorKeepsEveryColumnsExtremes() {
+        // A noisy curve with a flat run, a spike and repeated x values, decimated at several
+        // widths, zooms and a log-like pixel map: each pixel column's lowest and highest point
+        // (brute force) are in the output in x order, nothing from outside the range but the one
+        // neighbour on either side, and the range queries agree with brute force.
+        std::mt19937 rng(11);
+        std::normal_distribution<double> noise(0, 1);
+        CurveDecimator c;
+        std::vector<double> xs, ys;
+        for (int i = 0; i < 70000; ++i) {
+            const double x = i < 500 ? 0.0 : double(i / 2);  // repeated x: 0 (500 times), then pairs
+            const double y = i == 40000 ? 50.0 : (i > 20000 && i < 21000 ? 1.0 : noise(rng));
+            QVERIFY(c.append(x, y));
+            xs.push_back(x);
+            ys.push_back(y);
+        }
+        QVERIFY(!c.append(-1, 0));  // x stepping back is refused
+        QCOMPARE(c.size(), xs.size());
+        double lo = 0, hi = 0;
+        QVERIFY(c.valueRange(&lo, &hi));
+        QCOMPARE(hi, 50.0);
+        QCOMPARE(lo, *std::min_element(ys.begin(), ys.end()));
+        for (auto [a, b] : {std::pair{0.0, 0.0}, std::pair{100.0, 30000.0}, std::pair{19999.5, 20001.0}, std::pair{-5.0, 1e9}}) {
+            double blo = 1e300, bhi = -1e300;
+            for (std::size_t i = 0; i < xs.size(); ++i)
+                if (xs[i] >= a && xs[i] <= b) blo = std::min(blo, ys[i]), bhi = std::max(bhi, ys[i]);
+            QVERIFY(c.valueRange(a, b, &lo, &hi));
+            QCOMPARE(lo, blo);
+            QCOMPARE(hi, bhi);
+        }
+        QVERIFY(!c.valueRange(40000, 50000, &lo, &hi));  // no point there
+        struct Case {
+            int left, right;
+            double x0, x1;
+            bool log;
+        };
+        for (const Case& k : {Case{0, 1500, 0, 35000, false}, Case{40, 700, 5000, 6000, false}, Case{0, 300, 1, 35000, true},
+                              Case{10, 1000, 17000.25, 17100.75, false}}) {
+            auto toX = [&](double p) {
+                const double f = (p - k.left) / double(k.right - k.left);
+                return k.log ? k.x0 * std::pow(k.x1 / k.x0, f) : k.x0 + f * (k.x1 - k.x0);
+            };
+            std::vector<CurvePoint> out;
+            c.decimate(k.left, k.right, toX, &out);
+            QVERIFY(!out.empty());
+            for (std::size_t i = 1; i < out.size(); ++i) QVERIFY(out[i].x >= out[i - 1].x);
+            std::size_t inside = 0, at = 0;
+            for (int p = k.left; p < k.right; ++p) {
+                const double a = toX(p), b = toX(p + 1);
+                double cmin = 1e300, cmax = -1e300;
+                int count = 0;
+                for (std::size_t i = 0; i < xs.size(); ++i)
+                    if (xs[i] >= a && xs[i] < b) cmin = std::min(cmin, ys[i]), cmax = std::max(cmax, ys[i]), ++count;
+                if (count == 0) continue;
+                std::vector<double> got;
+                for (const CurvePoint& q : out)
+                    if (q.x >= a && q.x < b) got.push_back(q.y);
+                QVERIFY2(!got.empty() && got.size() <= 2, qPrintable(QString("column %1: %2 points").arg(p).arg(got.size())));
+                QCOMPARE(*std::min_element(got.begin(), got.end()), cmin);
+                QCOMPARE(*std::max_element(got.begin(), got.end()), cmax);
+                inside += got.size();
+                ++at;
+            }
+            QVERIFY(at > 0);
+            // Besides the columns' points, at most one neighbour on either side.
+            QVERIFY2(out.size() - inside <= 2, qPrintable(QString::number(out.size() - inside)));
+        }
+        c.clear();
+        QVERIFY(c.empty());
+        std::vector<CurvePoint> none;
+        c.decimate(0, 100, [](double p) { return p; }, &none);
+        QVERIFY(none.empty());
+    }
+
     void sessionModelFollowsLiveUntilScrubbed() {
         SessionModel m;
         m.reset(tinyRun(10), "/tmp/x");
@@ -484,6 +561,25 @@ private slots:
         m.appendSnapshot(again);
         QCOMPARE(int(m.snapshots().size()), 4);
         QCOMPARE(m.current().get(), again.get());
+        // Older stored snapshots merged later (a run opened with the newest first): step order, a
+        // step already held is not replaced, the current snapshot stays current at its new index.
+        auto at = [](qint64 step) {
+            auto s = std::make_shared<Snapshot>();
+            s->step = step;
+            return SnapshotPtr(s);
+        };
+        m.setCurrentIndex(2);  // step 20
+        const SnapshotPtr cur = m.current();
+        QSignalSpy changed(&m, &SessionModel::snapshotsChanged);
+        m.insertSnapshots({at(25), at(5), at(10), at(-1)});
+        std::vector<qint64> steps;
+        for (const auto& s : m.snapshots()) steps.push_back(s->step);
+        QCOMPARE(steps, (std::vector<qint64>{-1, 0, 5, 10, 20, 25, 30}));
+        QCOMPARE(m.current().get(), cur.get());
+        QCOMPARE(m.currentIndex(), 4);
+        QCOMPARE(changed.count(), 1);
+        m.insertSnapshots({at(10)});
+        QCOMPARE(changed.count(), 1);  // nothing new
     }
 };
 

@@ -110,7 +110,13 @@ private slots:
         QVERIFY2(w.lastMessage().isEmpty(), qPrintable(w.lastMessage()));
         SessionModel* m = w.session();
         QCOMPARE(int(m->metrics().size()), 40);
+        // The window shows the newest snapshot at once; the older ones arrive from a thread.
         std::vector<qint64> steps;
+        if (w.snapshotsLoading()) {
+            QCOMPARE(int(m->snapshots().size()), 1);
+            QCOMPARE(m->snapshots().front()->step, qint64(40));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(!w.snapshotsLoading(), 10000);
         for (const auto& s : m->snapshots()) steps.push_back(s->step);
         QCOMPARE(steps, (std::vector<qint64>{0, 1, 2, 5, 10, 20, 30, 40}));
         QCOMPARE(currentStep(w), qint64(40));
@@ -208,6 +214,7 @@ private slots:
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY(w.openRun(m_run));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.snapshotsLoading(), 10000);
         w.session()->setCurrentIndex(5);  // step 20
         QTemporaryDir out;
         const QList<ThrottledView*> views = w.views();

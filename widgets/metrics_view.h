@@ -7,6 +7,7 @@
 // a cursor read-out of every column; columns switched on and off from a menu. GUI thread.
 #pragma once
 
+#include "curve_decimator.h"
 #include "throttled_view.h"
 
 #include <QJsonObject>
@@ -42,6 +43,7 @@ public:
     // For tests and export: points drawn of a column (smoothed curve; -1 if not drawn), its smoothed
     // values, the marker steps, the plot of a unit.
     int pointCount(const QString& key) const;
+    int drawnPoints(const QString& key) const;  // points its graph holds now (decimated to the width)
     std::vector<double> smoothed(const QString& key) const;
     std::vector<double> markerSteps() const;
     QCustomPlot* plot(int group = 0) const;
@@ -62,8 +64,8 @@ protected:
 private:
     struct Series {
         int column;                  // index into the model's columns
-        QCPGraph *raw, *ema;
-        std::vector<double> smooth;  // per drawn point
+        QCPGraph *raw, *ema;         // hold only what is drawn: the curves decimated to the plot's width
+        CurveDecimator rawCurve, emaCurve;  // every point
         double num = 0, den = 0;     // EMA state
         qint64 lastStep = -1;        // step of the last point averaged in
     };
@@ -77,7 +79,15 @@ private:
         std::vector<QCPItemStraightLine*> markers;
         std::vector<QCPItemText*> labels;
         QCPItemStraightLine* current;
+        // What the graphs were decimated for: x range, pixel columns, scale, data version.
+        double drawnLo = 0, drawnHi = 0;
+        int drawnLeft = 0, drawnRight = 0, drawnLogX = -1;
+        quint64 drawnVersion = 0;
     };
+    // Fills the group's graphs with its curves decimated to the plot's current x range and width
+    // (after every layout: screen redraws, resizes, zooms and figure exports alike).
+    void refreshCurves(Group& g);
+    quint64 m_dataVersion = 1;
 
     void rebuildPlots();
     void rebuildData();

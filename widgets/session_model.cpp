@@ -57,6 +57,21 @@ void SessionModel::appendSnapshot(const SnapshotPtr& s) {
     }
 }
 
+void SessionModel::insertSnapshots(const std::vector<SnapshotPtr>& snaps) {
+    const SnapshotPtr cur = current();
+    const std::size_t before = m_snapshots.size();
+    auto byStep = [](const SnapshotPtr& a, const SnapshotPtr& b) { return a->step < b->step; };
+    for (const SnapshotPtr& s : snaps) {
+        if (!s) continue;
+        auto it = std::lower_bound(m_snapshots.begin(), m_snapshots.end(), s, byStep);
+        if (it == m_snapshots.end() || (*it)->step != s->step) m_snapshots.insert(it, s);
+    }
+    if (m_snapshots.size() == before) return;
+    if (cur) m_current = int(std::find(m_snapshots.begin(), m_snapshots.end(), cur) - m_snapshots.begin());
+    emit snapshotsChanged();
+    emit currentChanged();  // same snapshot, new index
+}
+
 // Live snapshots that the run does not store are kept for the most recent kMaxLive only:
 // memory stays bounded on long runs while every stored snapshot stays scrubbable.
 void SessionModel::dropOldLiveSnapshots() {

@@ -30,6 +30,9 @@ public:
     void appendMetrics(const std::vector<StepMetrics>& rows);
     // Appends a snapshot; one at the same step as the newest replaces it (a re-probe while paused).
     void appendSnapshot(const SnapshotPtr& s);
+    // Merges snapshots at any steps (a run's older stored snapshots, read after the window showed);
+    // ones at steps already held are ignored. The current snapshot stays the current one.
+    void insertSnapshots(const std::vector<SnapshotPtr>& snaps);
     void setDetection(const DropDetection& d);
 
     const RunConfig& config() const { return m_cfg; }

@@ -323,15 +323,19 @@ Result<SnapshotPtr> RunStore::readSnapshot(qint64 step) const {
     return SnapshotPtr(std::make_shared<const Snapshot>(std::move(s.value())));
 }
 
-Result<std::vector<SnapshotPtr>> RunStore::readSnapshots(QStringList* problems, qint64 afterStep) const {
+Result<std::vector<SnapshotPtr>> RunStore::readSnapshots(QStringList* problems, qint64 afterStep, qint64 beforeStep,
+                                                         const std::atomic<bool>* cancel) const {
     std::vector<SnapshotPtr> out;
     if (!hasSnapshotTable()) return out;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);
-    q.prepare("SELECT step, data FROM snapshots WHERE step > ? ORDER BY step");
+    q.prepare("SELECT step, data FROM snapshots WHERE step > ? AND (? < 0 OR step < ?) ORDER BY step");
     q.addBindValue(afterStep);
+    q.addBindValue(beforeStep);
+    q.addBindValue(beforeStep);
     if (!q.exec()) return Error{metricsPath() + ": " + q.lastError().text()};
     while (q.next()) {
+        if (cancel && cancel->load()) break;
         const qint64 step = q.value(0).toLongLong();
         auto s = decodeSnapshot(q.value(1).toByteArray(), metricsPath() + ", snapshot at step " + QString::number(step));
         if (s) out.push_back(std::make_shared<const Snapshot>(std::move(s.value())));

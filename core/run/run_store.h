@@ -10,8 +10,9 @@
 #include "snapshot.h"
 
 #include <QJsonObject>
-#include <QStringList>
 #include <QString>
+#include <QStringList>
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -61,9 +62,12 @@ public:
     // Steps of the stored snapshots, ascending (none for runs written before snapshots existed).
     Result<std::vector<qint64>> snapshotSteps() const;
     Result<SnapshotPtr> readSnapshot(qint64 step) const;
-    // Every stored snapshot that decodes, in step order; each damaged one adds a message to
-    // `problems` (naming the file and step) and is skipped.
-    Result<std::vector<SnapshotPtr>> readSnapshots(QStringList* problems = nullptr, qint64 afterStep = -1) const;
+    // Every stored snapshot with afterStep < step < beforeStep (-1: no upper bound) that decodes, in
+    // step order; each damaged one adds a message to `problems` (naming the file and step) and is
+    // skipped. A set `cancel` stops the read between snapshots (what was read is returned).
+    Result<std::vector<SnapshotPtr>> readSnapshots(QStringList* problems = nullptr, qint64 afterStep = -1,
+                                                   qint64 beforeStep = -1,
+                                                   const std::atomic<bool>* cancel = nullptr) const;
     // Removes rows and snapshots with step > last (used when resuming from an earlier checkpoint).
     Status truncateAfter(qint64 last);
     // Checkpoints on disk, oldest first.
