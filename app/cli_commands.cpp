@@ -2,11 +2,15 @@
 
 #include "cli_commands.h"
 
+#include "cli_common.h"
+#include "sweep_commands.h"
+
 #include "analysis/analysis.h"
 #include "analysis/drop_detector.h"
 #include "config.h"
 #include "experiment_info.h"
 #include "run/run_store.h"
+#include "run/run_summary.h"
 #include "precision.h"
 #include "runtime_env.h"
 #include "train/trainer.h"
@@ -29,15 +33,6 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 extern "C" void onSignal(int) { g_interrupted = true; }
 
-QTextStream& out() {
-    static QTextStream s(stdout);
-    return s;
-}
-int fail(const QString& message) {
-    std::fprintf(stderr, "plateau-cli: %s\n", message.toLocal8Bit().constData());
-    return 2;
-}
-
 const char* kUsage =
     "usage:\n"
     "  plateau-cli train (--preset NAME | --config FILE) --out DIR [--steps N] [--seed S]\n"
@@ -59,109 +54,19 @@ const char* kUsage =
     "      every analysis with the experiments it applies to and its parameters\n"
     "  plateau-cli analyze DIR --analysis ID [--steps a,b,...|all|last] [--set param=value ...] [--json] [--force]\n"
     "      runs an analysis on the run's checkpoints (default: the last), writes DIR/analyses/ID/ and\n"
-    "      prints the result; a stored result that is still current is printed unless --force\n";
-
-// Minimal option reader: --name value pairs and repeated --set.
-struct Options {
-    QMap<QString, QString> values;
-    QStringList sets;
-    QStringList positional;
-    QStringList flags;
-};
-
-Result<Options> parse(const QStringList& args, const QStringList& valued, const QStringList& flags) {
-    Options o;
-    for (int i = 0; i < args.size(); ++i) {
-        const QString& a = args[i];
-        if (a.startsWith("--")) {
-            QString name = a.mid(2), value;
-            const int eq = name.indexOf('=');
-            const bool inlineValue = eq > 0;
-            if (inlineValue) {
-                value = name.mid(eq + 1);
-                name = name.left(eq);
-            }
-            if (flags.contains(name) && !inlineValue) {
-                o.flags << name;
-                continue;
-            }
-            if (!valued.contains(name) && name != "set") return Error{"unknown option --" + name};
-            if (!inlineValue) {
-                if (i + 1 >= args.size()) return Error{"--" + name + ": missing value"};
-                value = args[++i];
-            }
-            if (name == "set") o.sets << value;
-            else o.values[name] = value;
-        } else {
-            o.positional << a;
-        }
-    }
-    return o;
-}
-
-Result<qint64> integerOption(const Options& o, const QString& name, qint64 min) {
-    bool ok = false;
-    const qint64 v = o.values.value(name).toLongLong(&ok);
-    if (!ok || v < min)
-        return Error{"--" + name + ": expected an integer >= " + QString::number(min) + ", got \"" +
-                     o.values.value(name) + "\""};
-    return v;
-}
-
-// --preset / --config, then --seed / --steps / --threads / --set, then cross-field checks.
-Result<RunConfig> resolveConfig(const Options& o) {
-    const bool from = o.values.contains("from");
-    if (o.values.contains("preset") && o.values.contains("config"))
-        return Error{"give exactly one of --preset NAME or --config FILE, not both"};
-    if (!from && !o.values.contains("preset") && !o.values.contains("config"))
-        return Error{"give exactly one of --preset NAME or --config FILE"};
-    // --from RUN[:STEP] alone: the source run's own configuration.
-    QString fromDir = o.values.value("from");
-    if (const int colon = fromDir.lastIndexOf(':'); colon > 0) {
-        bool ok = false;
-        fromDir.mid(colon + 1).toLongLong(&ok);
-        if (ok) fromDir = fromDir.left(colon);
-    }
-    Result<RunConfig> cfg = Error{""};
-    if (o.values.contains("preset")) cfg = loadPreset(o.values["preset"]);
-    else if (o.values.contains("config")) cfg = loadConfigFile(o.values["config"]);
-    else if (auto source = RunStore::open(fromDir, true); source) cfg = source.value()->config();
-    else return Error{"--from: " + source.error()};
-    if (!cfg) return cfg;
-    RunConfig c = cfg.value();
-    if (from) {
-        c.train.from = o.values["from"];
-        c.train.trainOnly = o.values.value("train-only");
-        c.train.reinit = o.flags.contains("reinit");
-        if (!trainComponents().contains(c.train.trainOnly))
-            return Error{"--train-only: \"" + c.train.trainOnly + "\" is not one of " + trainComponents().mid(1).join(", ")};
-    } else if (o.values.contains("train-only") || o.flags.contains("reinit")) {
-        return Error{"--train-only and --reinit need --from RUN[:STEP] (the trained model to start from)"};
-    }
-    for (const QString& s : o.sets)
-        if (Status st = applyOverride(c, s); !st) return Error{st.error()};
-    for (const auto& [opt, key, min] : {std::tuple{"seed", "train.seed", 0}, std::tuple{"steps", "train.steps", 0},
-                                        std::tuple{"threads", "train.threads", 0}}) {
-        if (!o.values.contains(opt)) continue;
-        auto v = integerOption(o, opt, min);
-        if (!v) return Error{v.error()};
-        if (Status st = applyOverride(c, QString(key) + "=" + QString::number(v.value())); !st)
-            return Error{st.error()};
-    }
-    if (Status st = validateConfig(c, "config"); !st) return Error{st.error()};
-    return c;
-}
-
-QString num(double v, int prec = 3) {
-    return std::isnan(v) ? QString("-") : QString::number(v, 'e', prec - 1);
-}
-
-QString duration(double secs) {
-    if (!std::isfinite(secs) || secs < 0) return "-";
-    const qint64 s = qint64(secs + 0.5);
-    return s >= 3600 ? QString("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'))
-                     : QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
-}
+    "      prints the result; a stored result that is still current is printed unless --force\n"
+    "  plateau-cli sweep (--preset NAME | --config FILE | --file SWEEP.json) --out DIR\n"
+    "                    [--grid key=v1,v2,...] [--grid key=a..b[:step]] [--random key=lo:hi:N[:log]]\n"
+    "                    [--set key=value ...] [--random-seed S] [--jobs N] [--threads-per-job T]\n"
+    "                    [--slurm [--partition P] [--time HH:MM:SS] [--cpus-per-task N] [--mem M]\n"
+    "                     [--account A] [--dry-run]]\n"
+    "  plateau-cli sweep --resume DIR [--jobs N] [--threads-per-job T] [--slurm ...]\n"
+    "      runs every point of a sweep (one run folder each under DIR/runs/) on this machine, or as\n"
+    "      one Slurm job array; finished points are skipped, stopped ones resumed\n"
+    "  plateau-cli sweep-status DIR [--json]    points, their run folders and Slurm's view of them\n"
+    "  plateau-cli sweep-summary DIR [--csv] [--by key]\n"
+    "      per point: parameters, plateau, drop onset and end (steps, seconds), factor, final\n"
+    "      metrics; --by key: median and spread of the drop step per value, share that dropped\n";
 
 int train(const QStringList& args) {
     auto o = parse(args, {"preset", "config", "out", "steps", "seed", "threads", "resume", "stop-after-drop", "from", "train-only"},
@@ -326,76 +231,13 @@ int metrics(const QStringList& args) {
     return 0;
 }
 
-// Median of the last `count` finite values of a column.
-template <class Get>
-double tailMedian(const std::vector<StepMetrics>& rows, Get get, std::size_t count) {
-    std::vector<double> v;
-    for (auto it = rows.rbegin(); it != rows.rend() && v.size() < count; ++it)
-        if (std::isfinite(get(*it))) v.push_back(get(*it));
-    if (v.empty()) return NAN;
-    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
-    return v[v.size() / 2];
-}
-
 int info(const QStringList& args) {
     auto o = parse(args, {}, {});
     if (!o) return fail(o.error());
     if (o->positional.size() != 1) return fail("info: expected one run folder");
-    auto store = RunStore::open(o->positional.first(), true);
-    if (!store) return fail(store.error());
-    auto rowsR = store.value()->readMetrics();
-    if (!rowsR) return fail(rowsR.error());
-    const std::vector<StepMetrics>& rows = rowsR.value();
-    const RunConfig& cfg = store.value()->config();
-    const ExperimentInfo& einfo = cfg.info();
-    const std::vector<MetricColumn>& columns = store.value()->columns();
-    const DetectorSeries series = detectorSeries(rows, columns, einfo.detector);
-    const DropDetection det = detectDrops(series.steps, series.values);
-    auto timeAt = [&](qint64 step) {
-        auto it = std::lower_bound(rows.begin(), rows.end(), step,
-                                   [](const StepMetrics& m, qint64 s) { return m.step < s; });
-        return it == rows.end() ? NAN : it->timeS;
-    };
-    QJsonObject detection = det.toJson();
-    detection["column"] = einfo.detector.column;
-    detection["direction"] = einfo.detector.rising ? "rising" : "falling";
-    if (einfo.detector.rising)
-        detection["watched"] = QString::number(einfo.detector.ceiling) + " - " + einfo.detector.column +
-                               " (levels below are of the column itself)";
-    QJsonArray drops;
-    for (int i = 0; i < int(det.drops.size()); ++i) {
-        QJsonObject d = detection["drops"].toArray()[i].toObject();
-        d["level_before"] = columnValue(einfo.detector, det.drops[std::size_t(i)].levelBefore);
-        d["level_after"] = columnValue(einfo.detector, det.drops[std::size_t(i)].levelAfter);
-        d["onset_time_s"] = timeAt(det.drops[std::size_t(i)].onsetStep);
-        d["end_time_s"] = timeAt(det.drops[std::size_t(i)].endStep);
-        d["plateau_start_time_s"] = timeAt(det.drops[std::size_t(i)].plateau.startStep);
-        drops.append(d);
-    }
-    detection["drops"] = drops;
-    const std::size_t tail = std::max<std::size_t>(1, std::min<std::size_t>(200, rows.size() / 20));
-    auto num = [](double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); };
-    QJsonObject summary{
-        {"run", store.value()->dir()},
-        {"experiment", cfg.experiment},
-        {"run_format", store.value()->formatVersion()},
-        {"preset", cfg.preset},
-        {"steps_done", rows.empty() ? 0.0 : double(rows.back().step)},
-        {"steps_planned", double(cfg.train.steps)},
-        {"train_seconds", rows.empty() ? 0.0 : rows.back().timeS},
-        {"median_step_ms", num(tailMedian(rows, [](const StepMetrics& m) { return m.stepMs; }, rows.size()))},
-        {"checkpoints", int(store.value()->checkpoints().size())}};
-    // The experiment's own quantities (matrix completion: E[X^2], the copying level, ...).
-    if (einfo.quantities) {
-        const QJsonObject q = einfo.quantities(cfg);
-        for (auto it = q.begin(); it != q.end(); ++it) summary[it.key()] = it.value();
-    }
-    // Final value of every column: the median over the last 5 % of rows (at most 200 rows; columns
-    // computed on a cadence use their last 200 values at most).
-    for (std::size_t c = 0; c < columns.size(); ++c)
-        summary["final_" + columns[c].key] = num(tailMedian(rows, [c](const StepMetrics& m) { return m.value(int(c)); }, tail));
-    QJsonObject root{{"summary", summary}, {"detection", detection}, {"config", cfg.toJson()}};
-    out() << QJsonDocument(root).toJson(QJsonDocument::Indented);
+    auto summary = runSummary(o->positional.first());
+    if (!summary) return fail(summary.error());
+    out() << QJsonDocument(summary.value()).toJson(QJsonDocument::Indented);
     return 0;
 }
 
@@ -567,6 +409,8 @@ int analyze(const QStringList& args) {
 
 }  // namespace
 
+int trainCommand(const QStringList& args) { return train(args); }
+
 int dispatch(const QStringList& args) {
     if (args.isEmpty() || args.first() == "--help" || args.first() == "-h" || args.first() == "help") {
         std::fputs(kUsage, args.isEmpty() ? stderr : stdout);
@@ -588,6 +432,10 @@ int dispatch(const QStringList& args) {
     if (cmd == "experiments") return experiments(rest);
     if (cmd == "analyses") return analyses(rest);
     if (cmd == "analyze") return analyze(rest);
+    if (cmd == "sweep") return sweep(rest);
+    if (cmd == "sweep-point") return sweepPoint(rest);
+    if (cmd == "sweep-status") return sweepStatus(rest);
+    if (cmd == "sweep-summary") return sweepSummary(rest);
     std::fputs(kUsage, stderr);
     return fail("unknown command \"" + cmd + "\"");
 }

@@ -7,5 +7,7 @@
 namespace plateau::cli {
 
 int dispatch(const QStringList& args);
+// `plateau-cli train ARGS` in this process (what a sweep point runs).
+int trainCommand(const QStringList& args);
 
 }  // namespace plateau::cli

@@ -250,6 +250,12 @@ Status RunStore::append(const std::vector<StepMetrics>& rows) {
     return Status::success();
 }
 
+Result<qint64> RunStore::lastStep() const {
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    if (!q.exec("SELECT MAX(step) FROM metrics")) return Error{metricsPath() + ": " + q.lastError().text()};
+    return q.next() && !q.value(0).isNull() ? q.value(0).toLongLong() : qint64(0);
+}
+
 Result<std::vector<StepMetrics>> RunStore::readMetrics(qint64 afterStep) const {
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);

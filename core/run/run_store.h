@@ -57,6 +57,8 @@ public:
     Status append(const std::vector<StepMetrics>& rows);
     // Every stored row in step order.
     Result<std::vector<StepMetrics>> readMetrics(qint64 afterStep = -1) const;
+    // The last stored row's step (0 without rows), without reading the rows.
+    Result<qint64> lastStep() const;
     // Stores a snapshot (replacing one at the same step) in the snapshots table.
     Status appendSnapshot(const Snapshot& s);
     // Steps of the stored snapshots, ascending (none for runs written before snapshots existed).
