@@ -6,6 +6,10 @@
 #include "main_window.h"
 #include "metrics_view.h"
 #include "session_model.h"
+#include "sweep/sweep_data.h"
+#include "sweep_view.h"
+
+#include <qcustomplot.h>
 
 #include <QApplication>
 #include <QDir>
@@ -217,6 +221,32 @@ Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const 
     return files;
 }
 
+Result<QStringList> exportSweepFigures(const QString& dir, const QString& outDir, const QList<FigureFormat>& formats,
+                                       const FigureOptions& options) {
+    auto data = SweepData::open(dir);
+    if (!data) return Error{data.error()};
+    if (!QDir().mkpath(outDir)) return Error{outDir + ": cannot create the folder"};
+    SweepView v(std::move(data.value()));
+    v.resize(1400, 900);
+    v.show();
+    QApplication::processEvents();
+    return exportSweepView(v, QDir(outDir).filePath("sweep"), formats, options);
+}
+
+Result<QStringList> exportSweepView(SweepView& v, const QString& stem, const QList<FigureFormat>& formats,
+                                    const FigureOptions& options) {
+    QStringList files;
+    for (FigureFormat f : formats)
+        for (const auto& [part, name] : {std::pair<QWidget*, QString>{v.overlay(), "_overlay."}, {v.phasePlot(), "_phase."}}) {
+            const QString path = stem + name + figureSuffix(f);
+            if (Status st = exportFigure(&v, QList<QWidget*>{part}, path, f, options); !st) return Error{st.error()};
+            files << path;
+        }
+    auto csv = v.exportCsv(stem + "_points.csv");
+    if (!csv) return Error{csv.error()};
+    return files + csv.value();
+}
+
 int exportCommand(const QStringList& args) {
     auto fail = [](const QString& msg) {
         std::fprintf(stderr, "plateau-cli export: %s\n", msg.toLocal8Bit().constData());
@@ -262,6 +292,13 @@ int exportCommand(const QStringList& args) {
         bool ok = false;
         opt.figure.dpi = dpi.toDouble(&ok);
         if (!ok || opt.figure.dpi < 30 || opt.figure.dpi > 1200) return fail("--dpi: '" + dpi + "' is not a number between 30 and 1200");
+    }
+    if (isSweepDir(run)) {
+        if (!opt.steps.empty()) return fail("--steps: a sweep's figures are not per step");
+        auto files = exportSweepFigures(run, out, opt.formats, opt.figure);
+        if (!files) return fail(files.error());
+        for (const QString& f : files.value()) std::printf("%s\n", f.toLocal8Bit().constData());
+        return 0;
     }
     MainWindow w;
     w.resize(1500, 950);

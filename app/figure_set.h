@@ -16,6 +16,7 @@
 namespace plateau {
 
 class MainWindow;
+class SweepView;
 class SessionModel;
 
 struct FigureSetOptions {
@@ -37,6 +38,16 @@ Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const 
 
 // `plateau-cli export RUN_DIR --out DIR [--steps a,b,...] [--format pdf,png,svg] [--size WxH] [--dpi N]`
 // (needs a QApplication; the CLI makes one on the offscreen platform).
+// A sweep folder's figures, offscreen: the overlay of every run's curve (detector column, coloured
+// by the first swept key) and the phase diagram (first two keys, median drop onset) in each
+// format, and the points / cells / curves as CSV. Returns the files written.
+Result<QStringList> exportSweepFigures(const QString& sweepDir, const QString& outDir, const QList<FigureFormat>& formats,
+                                       const FigureOptions& options);
+// The same for a sweep view on screen: STEM_overlay.FMT, STEM_phase.FMT, STEM_points.csv (+ cells,
+// curves).
+Result<QStringList> exportSweepView(SweepView& view, const QString& stem, const QList<FigureFormat>& formats,
+                                    const FigureOptions& options);
+// `plateau-cli export RUN_DIR|SWEEP_DIR ...`
 int exportCommand(const QStringList& args);
 
 }  // namespace plateau

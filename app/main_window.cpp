@@ -14,6 +14,8 @@
 #include "figure_set.h"
 #include "run/run_reader.h"
 #include "spectra_view.h"
+#include "sweep/sweep_data.h"
+#include "sweep_view.h"
 #include "timeline_view.h"
 #include "training_controller.h"
 
@@ -365,7 +367,54 @@ void MainWindow::openRunDialog() {
     if (!dir.isEmpty()) openRun(dir);
 }
 
+bool MainWindow::openSweep(const QString& sweepDir) {
+    auto data = SweepData::open(sweepDir);
+    if (!data) {
+        notify("Plateau: cannot open sweep", data.error(), true);
+        return false;
+    }
+    const QString dir = data.value()->sweep().dir;
+    auto* win = new QMainWindow(this, Qt::Window);
+    win->setAttribute(Qt::WA_DeleteOnClose);
+    win->setWindowTitle("Plateau sweep — " + dir);
+    auto* view = new SweepView(std::move(data.value()), win);
+    win->setCentralWidget(view);
+    QMenu* file = win->menuBar()->addMenu("&File");
+    file->addAction("Export figures…", win, [this, view, dir] {
+        const QString path = QFileDialog::getSaveFileName(view, "Export the sweep's figures", dir + "/sweep.pdf",
+                                                          "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)");
+        if (path.isEmpty()) return;
+        const QString suffix = QFileInfo(path).suffix().toLower();
+        const FigureFormat f = suffix == "png" ? FigureFormat::Png : suffix == "svg" ? FigureFormat::Svg : FigureFormat::Pdf;
+        const QString stem = path.left(path.size() - suffix.size() - 1);
+        auto files = exportSweepView(*view, stem, {f}, {});
+        if (!files) return notify("Plateau: export failed", files.error(), true);
+        statusBar()->showMessage(QString("wrote %1 files: %2").arg(files->size()).arg(files->join(", ")), 8000);
+    });
+    file->addAction("Close", QKeySequence::Close, win, &QWidget::close);
+    connect(view, &SweepView::openRunRequested, this, [this](const QString& run) {
+        if (openRun(run)) {
+            raise();
+            activateWindow();
+        }
+    });
+    win->resize(1400, 900);
+    win->show();
+    m_sweeps << view;
+    addRecent(dir);
+    m_status->setText("sweep " + dir + ": " + QString::number(view->data().runs().size()) + " points (in its own window)");
+    return true;
+}
+
+QList<SweepView*> MainWindow::sweepViews() const {
+    QList<SweepView*> out;
+    for (const QPointer<SweepView>& v : m_sweeps)
+        if (v) out << v.data();
+    return out;
+}
+
 bool MainWindow::openRun(const QString& runDir) {
+    if (isSweepDir(runDir)) return openSweep(runDir);
     if (m_controller->isRunning()) {
         if (isVisible() &&
             QMessageBox::question(this, "Plateau", "Training is running. Stop it (its run stays on disk) and open " + runDir + "?") !=

@@ -8,6 +8,7 @@
 #include "figure_export.h"
 
 #include <QMainWindow>
+#include <QPointer>
 #include <memory>
 
 class QAction;
@@ -30,6 +31,7 @@ class TimelineView;
 class ThrottledView;
 class RunReader;
 class SnapshotLoader;
+class SweepView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -45,7 +47,12 @@ public:
     // file; whatever is readable still opens. False if nothing could be opened.
     // The window shows the newest stored snapshot at once; the older ones are decoded on a thread
     // and merged into the timeline when ready (snapshotsLoading() until then).
+    // A sweep folder (sweep.json) opens in a window of its own (SweepView); double-clicking a point
+    // there opens its run here.
     bool openRun(const QString& runDir);
+    bool openSweep(const QString& sweepDir);
+    // The sweep views of the open sweep windows, newest last.
+    QList<SweepView*> sweepViews() const;
     bool snapshotsLoading() const;
     // Waits for the older snapshots of an opened run and merges them (exports need them all).
     void finishSnapshotLoading();
@@ -118,6 +125,7 @@ private:
     QMenu* m_recentMenu;
     std::unique_ptr<RunReader> m_reader;  // the run being viewed (not trained here), if any
     std::unique_ptr<SnapshotLoader> m_snapshotLoader;  // its older snapshots, while they are read
+    QList<QPointer<SweepView>> m_sweeps;
     void applyLoadedSnapshots();
     QTimer* m_followTimer;
     QString m_lastMessage;

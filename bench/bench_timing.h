@@ -10,6 +10,12 @@
 
 namespace plateau::bench {
 
+// The p-quantile (0..1, nearest rank) of v; 0 for an empty v.
+inline double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[std::min(v.size() - 1, std::size_t(p * double(v.size() - 1) + 0.5))];
+}
+
 // Median wall time of f() in ms over `reps` calls, after one warm-up call.
 template <class F>
 double timeMs(F&& f, int reps) {

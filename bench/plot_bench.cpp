@@ -5,6 +5,7 @@
 // a tenth, on a log-x axis and with the cursor moved, for N = 10k, 100k and 1M (or --points).
 // Goal: a redraw <= 16 ms at 1M points per curve.
 //   plateau-bench-plot [--points N] [--redraws R]     (use Xvfb for a real X server)
+#include "bench_timing.h"
 #include "config.h"
 #include "metrics.h"
 #include "metrics_view.h"
@@ -25,12 +26,9 @@
 #include <random>
 
 using namespace plateau;
+using plateau::bench::percentile;
 
 namespace {
-double percentile(std::vector<double> v, double p) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[std::min(v.size() - 1, std::size_t(p * double(v.size() - 1) + 0.5))];
-}
 
 std::vector<StepMetrics> curve(qint64 n, std::size_t columns) {
     std::mt19937 rng(3);

@@ -8,6 +8,7 @@
 
 #include "experiments/matrix_completion/mc_experiment.h"
 #include "attention_view.h"
+#include "bench_timing.h"
 #include "config.h"
 #include "metrics_view.h"
 #include "main_window.h"
@@ -30,12 +31,9 @@
 #include <random>
 
 using namespace plateau;
+using plateau::bench::percentile;
 
 namespace {
-double percentile(std::vector<double> v, double p) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[std::min(v.size() - 1, std::size_t(p * double(v.size() - 1) + 0.5))];
-}
 
 // A run folder at the paper size: 50k metric rows shaped like the paper's curve (plateau, drop
 // at ~15k) and K stored snapshots built from the real model (weights perturbed between builds so

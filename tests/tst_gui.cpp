@@ -9,6 +9,9 @@
 #include "attention_view.h"
 #include "colormap.h"
 #include "curve_decimator.h"
+#include "figure_set.h"
+#include "sweep_fixture.h"
+#include "sweep_view.h"
 #include "heatmap_widget.h"
 #include "main_window.h"
 #include "matrix_view.h"
@@ -537,6 +540,66 @@ private slots:
         std::vector<CurvePoint> none;
         c.decimate(0, 100, [](double p) { return p; }, &none);
         QVERIFY(none.empty());
+    }
+
+    void sweepViewOverlayAlignPhaseAndOpen() {
+        // A 2 x 3 sweep with known drops (width 16 at 600 / 700 / 800, width 24 at 1000 / 1100 and
+        // never), opened as a user would (MainWindow::openRun on the sweep folder).
+        QTemporaryDir tmp;
+        RunConfig base = loadPreset("tiny").value();
+        std::vector<SweepAxis> axes{parseSweepAxis("model.width=16,24", false, "--grid").value(),
+                                    parseSweepAxis("train.seed=1..3", false, "--grid").value()};
+        auto s = defineSweep(tmp.filePath("sw"), base, "tiny", {}, {}, axes, 0);
+        QVERIFY(s);
+        QVERIFY(writeSweep(s.value()));
+        const qint64 drops[] = {600, 700, 800, 1000, 1100, -1};
+        for (const SweepPoint& p : s->points) test::fakeRun(s.value(), p, 2000, drops[p.index]);
+        MainWindow w;
+        QVERIFY(w.openRun(tmp.filePath("sw")));
+        QCOMPARE(w.sweepViews().size(), 1);
+        SweepView* v = w.sweepViews().first();
+        QCOMPARE(v->table()->rowCount(), 6);
+        QCOMPARE(v->curveCount(), 6);
+        QCOMPARE(v->curveStartX(0), 1.0);
+        // Aligned by drop onset: the run without a drop is left out, each curve starts at 1 - onset.
+        v->setAlign(SweepView::Align::Onset);
+        QCOMPARE(v->curveCount(), 5);
+        for (int i = 0; i < 5; ++i)
+            QVERIFY2(std::abs(v->curveStartX(i) - (1.0 - double(drops[i]))) <= 30, qPrintable(QString::number(v->curveStartX(i))));
+        QVERIFY(std::isnan(v->curveStartX(5)));
+        v->setAlign(SweepView::Align::Time);
+        QVERIFY(std::abs(v->curveStartX(0) - 0.01) < 1e-9);  // the first row's training seconds
+        // Phase diagram: width x seed cells; by width alone: median onset and share dropped.
+        v->setPhase("model.width", "train.seed", SweepView::Cell::MedianOnset);
+        SweepView::PhaseCells c = v->phaseCells();
+        QCOMPARE(c.xs, (QStringList{"16", "24"}));
+        QCOMPARE(c.ys, (QStringList{"1", "2", "3"}));
+        QVERIFY(std::abs(c.values[0] - 600) <= 30 && std::abs(c.values[2 * 2 + 0] - 800) <= 30);
+        QVERIFY(std::isnan(c.values[2 * 2 + 1]));  // width 24, seed 3: no drop
+        v->setPhase("model.width", "", SweepView::Cell::ShareDropped);
+        c = v->phaseCells();
+        QCOMPARE(c.ys.size(), 1);
+        QCOMPARE(c.values[0], 1.0);
+        QVERIFY(std::abs(c.values[1] - 2.0 / 3.0) < 1e-9);
+        v->setPhase("model.width", "", SweepView::Cell::MedianOnset);
+        QVERIFY(std::abs(v->phaseCells().values[1] - 1050) <= 30);
+        // The table sorts by number; double-clicking a point opens its run here with every view.
+        v->table()->sortByColumn(5, Qt::DescendingOrder);  // onset (blank, no drop, first)
+        QVERIFY2(std::abs(v->table()->item(1, 5)->text().toDouble() - 1100) <= 30, qPrintable(v->table()->item(1, 5)->text()));
+        QSignalSpy open(v, &SweepView::openRunRequested);
+        emit v->table()->cellDoubleClicked(0, 0);
+        QCOMPARE(open.count(), 1);
+        QCOMPARE(open.first().first().toString(), s->runDir(s->points[5]));  // width 24 seed 3: no drop
+        QTRY_COMPARE_WITH_TIMEOUT(w.session()->runDir(), s->runDir(s->points[5]), 5000);
+        // Exports: both figures and the three CSVs.
+        QTemporaryDir out;
+        auto files = exportSweepView(*v, out.filePath("sweep"), {FigureFormat::Pdf, FigureFormat::Png}, {});
+        QVERIFY2(files, qPrintable(files.error()));
+        QCOMPARE(files->size(), 7);
+        for (const QString& f : files.value()) QVERIFY2(QFileInfo(f).size() > 30, qPrintable(f));
+        QFile points(out.filePath("sweep_points.csv"));
+        QVERIFY(points.open(QIODevice::ReadOnly));
+        QCOMPARE(points.readAll().count('\n'), 7);
     }
 
     void sessionModelFollowsLiveUntilScrubbed() {

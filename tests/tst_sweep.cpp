@@ -5,6 +5,7 @@
 #include "config.h"
 #include "run/run_store.h"
 #include "sweep/sweep.h"
+#include "sweep_fixture.h"
 #include "test_main.h"
 
 #include <QDir>
@@ -37,26 +38,6 @@ QStringList csvColumn(const QString& csv, const QString& column) {
     return out;
 }
 
-// A point's run folder with a curve that sits at 0.1 and drops 100x at `drop` over 40 steps.
-void fakeRun(const Sweep& s, const SweepPoint& p, qint64 steps, qint64 drop) {
-    auto cfg = s.pointConfig(p);
-    QVERIFY2(cfg, qPrintable(cfg.error()));
-    RunConfig c = cfg.value();
-    c.train.steps = steps;
-    auto store = RunStore::create(s.runDir(p), c);
-    QVERIFY2(store, qPrintable(store.error()));
-    std::vector<StepMetrics> rows;
-    for (qint64 k = 1; k <= steps; ++k) {
-        StepMetrics m;
-        m.step = k;
-        m.timeS = double(k) * 0.01;
-        const double f = std::clamp(double(k - drop) / 40.0, 0.0, 1.0);
-        const double v = drop < 0 ? 0.1 : 0.1 * std::pow(0.01, f);
-        m.values.assign(store.value()->columns().size(), v * (1 + 0.01 * std::sin(double(k))));
-        rows.push_back(m);
-    }
-    QVERIFY(store.value()->append(rows));
-}
 }  // namespace
 
 class TestSweep : public QObject {
@@ -312,7 +293,7 @@ private slots:
         // Width 16 drops at 600, 700, 800; width 24 at 1000 and 1100, and seed 3 never.
         const std::map<QString, qint64> drops{{"width-16_seed-1", 600}, {"width-16_seed-2", 700}, {"width-16_seed-3", 800},
                                               {"width-24_seed-1", 1000}, {"width-24_seed-2", 1100}, {"width-24_seed-3", -1}};
-        for (const SweepPoint& p : s->points) fakeRun(s.value(), p, 2000, drops.at(p.name));
+        for (const SweepPoint& p : s->points) test::fakeRun(s.value(), p, 2000, drops.at(p.name));
         r = runCli({"sweep-summary", dir, "--csv"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const QStringList onset = csvColumn(r.out, "onset_step"), names = csvColumn(r.out, "model.width");
