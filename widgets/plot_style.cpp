@@ -2,6 +2,9 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace plateau {
 
 void liveRendering(QCustomPlot* p) {
@@ -11,6 +14,47 @@ void liveRendering(QCustomPlot* p) {
     // one drawPolyline per graph costs a third fewer instructions for the 1-pixel (cosmetic) pens
     // the views use (callgrind on bench/plot_bench.cpp).
     p->setPlottingHints(QCP::phCacheLabels);
+}
+
+namespace {
+class Log10ValuesTicker : public QCPAxisTicker {
+protected:
+    // Whole decades; within less than ~2.5 decades also 2 and 5 (and within one, every k) x 10^m,
+    // so that a short range still has labelled ticks.
+    QVector<double> createTickVector(double, const QCPRange& range) override {
+        QVector<double> out;
+        const double span = range.size();
+        const std::vector<int> ks = span < 1.2 ? std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}
+                                    : span < 2.5 ? std::vector<int>{1, 2, 5} : std::vector<int>{1};
+        const int step = span > 12 ? int(std::ceil(span / 8)) : 1;
+        for (int m = int(std::floor(range.lower)) - 1; m <= int(std::ceil(range.upper)); ++m) {
+            if (step > 1 && m % step != 0) continue;
+            for (int k : ks) {
+                const double t = m + std::log10(double(k));
+                if (t >= range.lower && t <= range.upper) out << t;
+            }
+        }
+        return out;
+    }
+    QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override {
+        return QCPAxisTicker::getTickLabel(std::pow(10.0, tick), locale, formatChar, precision);
+    }
+    // 2..9 x 10^m between whole-decade ticks.
+    QVector<double> createSubTickVector(int, const QVector<double>& ticks) override {
+        QVector<double> out;
+        for (int i = 0; i + 1 < ticks.size(); ++i)
+            if (ticks[i + 1] - ticks[i] > 0.99 && ticks[i + 1] - ticks[i] < 1.01)
+                for (int k = 2; k <= 9; ++k) out << ticks[i] + std::log10(double(k));
+        return out;
+    }
+};
+}  // namespace
+
+void setLog10ValuesY(QCustomPlot* p) {
+    p->yAxis->setScaleType(QCPAxis::stLinear);
+    p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new Log10ValuesTicker));
+    p->yAxis->setNumberFormat("eb");
+    p->yAxis->setNumberPrecision(0);
 }
 
 void setLogY(QCustomPlot* p) {

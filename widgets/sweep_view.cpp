@@ -288,7 +288,7 @@ void SweepView::rebuildCurves() {
             const double sm = beta <= 0 ? v : logY ? std::pow(10.0, num / den) : num / den;
             const double x = align == Align::Time ? m.timeS : align == Align::Onset ? double(m.step - d->onsetStep) : double(m.step);
             if (logX && x <= 0) continue;
-            c.points.append(x, sm);
+            c.points.append(x, logY ? std::log10(sm) : sm);  // log axes: log10 values on a linear axis
         }
         c.graph = m_overlay->addGraph();
         QColor colour = colourOf(i);
@@ -304,7 +304,7 @@ void SweepView::rebuildCurves() {
     }
     if (m_highlight >= 0 && std::size_t(m_highlight) < m_curves.size() && m_curves[std::size_t(m_highlight)].graph)
         m_curves[std::size_t(m_highlight)].graph->setLayer("overlay");
-    if (logY) setLogY(m_overlay);
+    if (logY) setLog10ValuesY(m_overlay);
     else {
         m_overlay->yAxis->setScaleType(QCPAxis::stLinear);
         m_overlay->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
@@ -323,7 +323,7 @@ void SweepView::rebuildCurves() {
     }
     if (xhi >= xlo) m_overlay->xAxis->setRange(xlo, std::max(xhi, xlo + 1));
     if (yhi >= ylo) {
-        if (logY) m_overlay->yAxis->setRange(ylo / 1.5, yhi * 1.5);
+        if (logY) m_overlay->yAxis->setRange(ylo - 0.15, yhi + 0.15);
         else m_overlay->yAxis->setRange(ylo - 0.05 * (yhi - ylo + 1e-9), yhi + 0.05 * (yhi - ylo + 1e-9));
     }
     ++m_version;
@@ -435,7 +435,7 @@ int SweepView::curveCount() const {
 }
 
 double SweepView::curveStartX(int point) const {
-    if (point < 0 || std::size_t(point) >= m_curves.size()) return NAN;
+    if (point < 0 || std::size_t(point) >= m_curves.size()) return NAN;  // x: never log-transformed
     const Curve& c = m_curves[std::size_t(point)];
     return c.graph && !c.points.empty() ? c.points.x(0) : NAN;
 }
@@ -467,7 +467,9 @@ Result<QStringList> SweepView::exportCsv(const QString& path) const {
     for (const Curve& c : m_curves) {
         if (!c.graph) continue;
         const QString name = m_data->sweep().points[std::size_t(&c - m_curves.data())].name;
-        for (std::size_t i = 0; i < c.points.size(); ++i) curves << QStringList{name, csvNumber(c.points.x(i)), csvNumber(c.points.y(i))};
+        const bool logY = m_data->columnLog(m_column->currentData().toString());
+        for (std::size_t i = 0; i < c.points.size(); ++i)
+            curves << QStringList{name, csvNumber(c.points.x(i)), csvNumber(logY ? std::pow(10.0, c.points.y(i)) : c.points.y(i))};
     }
     const QString overlayPath = siblingPath(path, "overlay");
     if (Status st = writeCsv(overlayPath, {"point", m_overlay->xAxis->label().replace(' ', '_'), m_column->currentData().toString()}, curves); !st)
