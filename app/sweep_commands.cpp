@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <thread>
 
 namespace plateau::cli {
 
@@ -671,11 +672,25 @@ int sweepSummary(const QStringList& args) {
         QJsonObject summary, drop;
         bool dropped = false;
     };
-    std::vector<Row> rowsOut;
-    for (const SweepPoint& p : s.points) {
+    // Each run's summary on its own thread (a store, and its SQLite connection, per call).
+    std::vector<Row> rowsOut(s.points.size());
+    std::vector<Result<QJsonObject>> sums(s.points.size(), Error{QString()});
+    {
+        std::atomic<std::size_t> next{0};
+        auto work = [&] {
+            for (std::size_t i; (i = next++) < s.points.size();)
+                if (QFileInfo::exists(s.runDir(s.points[i]) + "/config.json")) sums[i] = runSummary(s.runDir(s.points[i]));
+        };
+        std::vector<std::thread> pool;
+        for (int t = 1; t < std::clamp(QThread::idealThreadCount(), 1, 8); ++t) pool.emplace_back(work);
+        work();
+        for (std::thread& t : pool) t.join();
+    }
+    for (std::size_t i = 0; i < s.points.size(); ++i) {
+        const SweepPoint& p = s.points[i];
         Row row{&p, folderName(pointProgress(s, p).folder), {}, {}, false};
         if (QFileInfo::exists(s.runDir(p) + "/config.json")) {
-            auto sum = runSummary(s.runDir(p));
+            const auto& sum = sums[i];
             if (sum) {
                 row.summary = sum->value("summary").toObject();
                 for (const QJsonValue& d : sum->value("detection").toObject().value("drops").toArray())
@@ -690,7 +705,7 @@ int sweepSummary(const QStringList& args) {
                 row.state = "unreadable: " + sum.error();
             }
         }
-        rowsOut.push_back(row);
+        rowsOut[i] = row;
     }
     auto field = [](const QJsonObject& o, const QString& k) { return o.contains(k) && !o.value(k).isNull() ? o.value(k).toDouble() : NAN; };
     auto cell = [](double v, bool integer = false) {

@@ -260,6 +260,10 @@ QColor SweepView::colourOf(int point) const {
 
 void SweepView::rebuildCurves() {
     const QString col = m_column->currentData().toString();
+    if (!m_data->wanted().contains(col)) {
+        m_data->want(col);
+        fillTable();  // its final values are of this column
+    }
     const Align align = Align(std::max(0, m_align->currentIndex()));
     const bool logY = m_data->columnLog(col);
     m_overlay->clearGraphs();

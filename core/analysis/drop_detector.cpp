@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <deque>
 
 namespace plateau {
@@ -24,14 +25,21 @@ DetectorParams DetectorParams::forLength(std::size_t n) {
 std::vector<double> smoothedLog10(const std::vector<double>& losses, int window) {
     const std::size_t n = losses.size();
     const std::size_t half = std::size_t(std::max(1, window) / 2);
-    std::vector<double> logs(n), out(n), buf;
-    for (std::size_t i = 0; i < n; ++i) logs[i] = std::log10(losses[i]);
+    std::vector<double> logs(n), out(n);
     for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t a = i >= half ? i - half : 0, b = std::min(n - 1, i + half);
-        buf.assign(logs.begin() + std::ptrdiff_t(a), logs.begin() + std::ptrdiff_t(b) + 1);
-        auto mid = buf.begin() + std::ptrdiff_t(buf.size() / 2);
-        std::nth_element(buf.begin(), mid, buf.end());
-        out[i] = *mid;
+        logs[i] = std::log10(losses[i]);
+        if (std::isnan(logs[i])) logs[i] = -std::numeric_limits<double>::infinity();  // keeps the window ordered
+    }
+    // The window [i - half, i + half] (clipped) kept sorted as it slides: one insertion and one
+    // removal per step (binary search + a short move) instead of a selection over the whole
+    // window, same medians (the element at size / 2 of the sorted window).
+    std::vector<double> sorted;
+    std::size_t lo = 0, hi = 0;  // logs[lo, hi) are in the window
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t a = i >= half ? i - half : 0, b = std::min(n - 1, i + half) + 1;
+        for (; hi < b; ++hi) sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), logs[hi]), logs[hi]);
+        for (; lo < a; ++lo) sorted.erase(std::lower_bound(sorted.begin(), sorted.end(), logs[lo]));
+        out[i] = sorted[sorted.size() / 2];
     }
     return out;
 }

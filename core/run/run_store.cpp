@@ -256,26 +256,36 @@ Result<qint64> RunStore::lastStep() const {
     return q.next() && !q.value(0).isNull() ? q.value(0).toLongLong() : qint64(0);
 }
 
-Result<std::vector<StepMetrics>> RunStore::readMetrics(qint64 afterStep) const {
+Result<std::vector<StepMetrics>> RunStore::readMetrics(qint64 afterStep) const { return readMetrics(afterStep, nullptr); }
+
+Result<std::vector<StepMetrics>> RunStore::readMetrics(qint64 afterStep, const QStringList* only) const {
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);
-    QString names = "step, time_s, lr, grad_norm, step_ms";
-    for (const MetricColumn& c : m_columns) names += ", " + c.key;
+    const bool all = only == nullptr;
+    QString names = all ? "step, time_s, lr, grad_norm, step_ms" : "step, time_s";
+    std::vector<int> read;  // the columns fetched, in query order
+    for (int c = 0; c < int(m_columns.size()); ++c)
+        if (all || only->contains(m_columns[std::size_t(c)].key)) {
+            names += ", " + m_columns[std::size_t(c)].key;
+            read.push_back(c);
+        }
     q.prepare("SELECT " + names + " FROM metrics WHERE step > ? ORDER BY step");
     q.addBindValue(afterStep);
     if (!q.exec())
         return Error{metricsPath() + ": " + q.lastError().text()};
     std::vector<StepMetrics> out;
-    const int nc = int(m_columns.size());
+    const int first = all ? 5 : 2;
     while (q.next()) {
         StepMetrics m;
         m.step = q.value(0).toLongLong();
         m.timeS = val(q.value(1));
-        m.lr = val(q.value(2));
-        m.gradNorm = val(q.value(3));
-        m.stepMs = val(q.value(4));
-        m.values.resize(std::size_t(nc));
-        for (int i = 0; i < nc; ++i) m.values[std::size_t(i)] = val(q.value(5 + i));
+        if (all) {
+            m.lr = val(q.value(2));
+            m.gradNorm = val(q.value(3));
+            m.stepMs = val(q.value(4));
+        }
+        m.values.assign(m_columns.size(), kNoValue);
+        for (std::size_t i = 0; i < read.size(); ++i) m.values[std::size_t(read[i])] = val(q.value(first + int(i)));
         out.push_back(std::move(m));
     }
     return out;

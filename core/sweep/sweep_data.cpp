@@ -44,6 +44,7 @@ Result<std::unique_ptr<SweepData>> SweepData::open(const QString& dir) {
     if (!s) return Error{s.error()};
     std::unique_ptr<SweepData> d(new SweepData);
     d->m_sweep = std::move(s.value());
+    d->m_wanted = QStringList{d->detectorColumn()};
     d->m_runs.resize(d->m_sweep.points.size());
     d->m_stores.resize(d->m_sweep.points.size());
     for (std::size_t i = 0; i < d->m_runs.size(); ++i) {
@@ -70,7 +71,7 @@ bool SweepData::load(std::size_t i) {
         r.columns = m_stores[i]->columns();
         r.problem.clear();
     }
-    auto rows = m_stores[i]->readMetrics(r.rows.empty() ? -1 : r.rows.back().step);
+    auto rows = m_stores[i]->readMetrics(r.rows.empty() ? -1 : r.rows.back().step, &m_wanted);
     if (!rows) {
         r.problem = rows.error();
         return true;
@@ -80,6 +81,15 @@ bool SweepData::load(std::size_t i) {
     const RunConfig& cfg = m_stores[i]->config();
     r.detection = detectOnRows(r.rows, r.columns, cfg.info().detector, cfg.train.steps);
     return true;
+}
+
+void SweepData::want(const QString& key) {
+    if (key.isEmpty() || m_wanted.contains(key)) return;
+    m_wanted << key;
+    for (std::size_t i = 0; i < m_runs.size(); ++i) {
+        m_runs[i].rows.clear();
+        load(i);
+    }
 }
 
 bool SweepData::refresh() {
