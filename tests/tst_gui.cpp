@@ -12,6 +12,7 @@
 #include "figure_set.h"
 #include "sweep_fixture.h"
 #include "sweep_view.h"
+#include "sweep/sweep_data.h"
 #include "heatmap_widget.h"
 #include "main_window.h"
 #include "matrix_view.h"
@@ -600,6 +601,48 @@ private slots:
         QFile points(out.filePath("sweep_points.csv"));
         QVERIFY(points.open(QIODevice::ReadOnly));
         QCOMPARE(points.readAll().count('\n'), 7);
+    }
+
+    void sweepViewFollowsGrowingRuns() {
+        // Two points: one finished, one written part-way; rows appended to it later (as its
+        // training would) reach the table and the overlay on refresh; a point whose folder
+        // appears later is picked up.
+        QTemporaryDir tmp;
+        auto s = defineSweep(tmp.filePath("sw"), loadPreset("tiny").value(), "tiny", {}, {},
+                             {parseSweepAxis("model.width=16,24,32", false, "--grid").value()}, 0);
+        QVERIFY(s);
+        QVERIFY(writeSweep(s.value()));
+        test::fakeRun(s.value(), s->points[0], 600, 300);
+        RunConfig c = s->pointConfig(s->points[1]).value();
+        c.train.steps = 600;
+        auto store = RunStore::create(s->runDir(s->points[1]), c);
+        QVERIFY(store);
+        auto rows = [&](qint64 from, qint64 to) {
+            std::vector<StepMetrics> out;
+            for (qint64 k = from; k <= to; ++k) {
+                StepMetrics m;
+                m.step = k;
+                m.timeS = double(k) * 0.01;
+                m.values.assign(store.value()->columns().size(), 0.1);
+                out.push_back(m);
+            }
+            return out;
+        };
+        QVERIFY(store.value()->append(rows(1, 200)));
+        auto data = SweepData::open(tmp.filePath("sw"));
+        QVERIFY2(data, qPrintable(data.error()));
+        SweepView v(std::move(data.value()));
+        QCOMPARE(v.curvePoints(0), 600);
+        QCOMPARE(v.curvePoints(1), 200);
+        QCOMPARE(v.curveCount(), 2);
+        QCOMPARE(v.table()->item(1, 2)->text(), QString("200/600"));
+        QVERIFY(store.value()->append(rows(201, 450)));
+        test::fakeRun(s.value(), s->points[2], 600, -1);
+        v.refresh();
+        QCOMPARE(v.curvePoints(1), 450);
+        QCOMPARE(v.curveCount(), 3);
+        QCOMPARE(v.table()->item(1, 2)->text(), QString("450/600"));
+        QCOMPARE(v.table()->item(2, 1)->text(), QString("finished"));
     }
 
     void sessionModelFollowsLiveUntilScrubbed() {

@@ -444,6 +444,11 @@ double SweepView::curveStartX(int point) const {
     return c.graph && !c.points.empty() ? c.points.x(0) : NAN;
 }
 
+int SweepView::curvePoints(int point) const {
+    if (point < 0 || std::size_t(point) >= m_curves.size() || !m_curves[std::size_t(point)].graph) return 0;
+    return int(m_curves[std::size_t(point)].points.size());
+}
+
 QList<QWidget*> SweepView::figureParts() const { return {m_overlay, m_phase}; }
 
 Result<QStringList> SweepView::exportCsv(const QString& path) const {

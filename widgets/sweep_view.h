@@ -62,8 +62,9 @@ public:
         std::vector<int> counts;
     };
     PhaseCells phaseCells() const;
-    // x of curve i's first point under the current alignment (NaN if not drawn).
+    // x of curve i's first point under the current alignment (NaN if not drawn); its points.
     double curveStartX(int point) const;
+    int curvePoints(int point) const;
 
     QString figureName() const override { return "sweep"; }
     QList<QWidget*> figureParts() const override;
