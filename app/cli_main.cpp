@@ -13,6 +13,10 @@
 
 int main(int argc, char** argv) {
     plateau::prepareProcess(argc, argv);
+    if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+        std::printf("plateau-cli %s\n", PLATEAU_APP_VERSION);
+        return 0;
+    }
     if (argc > 1 && std::strcmp(argv[1], "export") == 0) {
         // Figures are drawn by the GUI's own views, offscreen: no display needed (clusters).
         qputenv("QT_QPA_PLATFORM", "offscreen");

@@ -14,6 +14,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
+#include <QIcon>
 #include <QMessageBox>
 #include <QStandardPaths>
 
@@ -24,10 +25,14 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName("plateau");
     QApplication::setOrganizationName("plateau");
+    QApplication::setApplicationVersion(PLATEAU_APP_VERSION);
+    QApplication::setWindowIcon(QIcon(":/icons/plateau.svg"));
+    QApplication::setDesktopFileName("plateau");
     QCommandLineParser parser;
     parser.setApplicationDescription("Plateau: watch a transformer learn abruptly.");
     parser.addHelpOption();
-    parser.addPositionalArgument("run", "run folder to open (optional)");
+    parser.addVersionOption();
+    parser.addPositionalArgument("run", "run folder or sweep folder to open (optional)");
     parser.addOption({"resume", "continue training the run folder given (instead of only opening it)"});
     parser.addOption({"preset", "preset to train (default: quick)", "name"});
     parser.addOption({"config", "JSON config file to train", "file"});

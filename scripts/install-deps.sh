@@ -11,6 +11,8 @@ PACKAGES=(
   libopenblas0-openmp libtcmalloc-minimal4
   python3-torch
   xvfb xauth
+  # man pages (help2man) and the package test's validators
+  help2man desktop-file-utils appstream
   # the sweep test's one-node Slurm cluster (tests/slurm/): started by the test itself
   slurmctld slurmd slurm-client slurmdbd munge mariadb-server
 )
