@@ -229,7 +229,7 @@ private slots:
         const QString dir = tmp.filePath("sw");
         // Define without running, then make one point's run folder impossible to create.
         CliRun r = runCli({"sweep", "--preset", "tiny", "--out", dir, "--grid", "model.width=16,24", "--grid", "train.seed=1..2",
-                           "--set", "train.steps=400", "--set", "train.checkpoint_every=50", "--set", "train.snapshot_save_every=0",
+                           "--set", "train.steps=240", "--set", "train.checkpoint_every=40", "--set", "train.snapshot_save_every=0",
                            "--slurm", "--dry-run"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         auto s = readSweep(dir);
@@ -259,9 +259,9 @@ private slots:
         QCOMPARE(mid->points[2].state, SweepPoint::State::Interrupted);
         QCOMPARE(mid->points[3].state, SweepPoint::State::Pending);
         const PointProgress half = pointProgress(mid.value(), mid->points[2]);
-        QVERIFY(half.resumable && half.stepsDone < 400);
+        QVERIFY(half.resumable && half.stepsDone < 240);
         auto rows0 = RunStore::open(s->runDir(s->points[0]), true).value()->lastStep().value();
-        QCOMPARE(rows0, qint64(400));
+        QCOMPARE(rows0, qint64(240));
         // Unblock the failing point and go on: 0 is skipped, 2 resumed from its checkpoint.
         QVERIFY(QFile::remove(s->runDir(s->points[1])));
         r = runCli({"sweep", "--resume", dir, "--jobs", "2"});
@@ -273,7 +273,7 @@ private slots:
         auto end = readSweep(dir);
         for (const SweepPoint& pt : end->points) {
             QCOMPARE(pt.state, SweepPoint::State::Done);
-            QCOMPARE(pointProgress(end.value(), pt).stepsDone, qint64(400));
+            QCOMPARE(pointProgress(end.value(), pt).stepsDone, qint64(240));
         }
         r = runCli({"sweep-status", dir, "--json"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
