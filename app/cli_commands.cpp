@@ -47,6 +47,8 @@ const char* kUsage =
     "  plateau-cli export DIR --out FIGDIR [--steps a,b,...] [--format pdf,png,svg] [--size WxH] [--dpi N]\n"
     "      the figure set of a run (loss, attention at chosen steps, predictions and spectra before /\n"
     "      after the drop, CSVs), drawn offscreen; default steps: early, plateau, before/after drop, final\n"
+    "      a sweep folder: the overlay and the phase diagram, with [--column C] [--colour-by KEY]\n"
+    "      [--align step|time|onset] [--smoothing B] [--phase X[,Y|none]] [--cell onset|dropped|final]\n"
     "  plateau-cli presets\n"
     "  plateau-cli experiments [--json]\n"
     "      every experiment with its metric columns, views, task and model fields\n"
@@ -57,9 +59,11 @@ const char* kUsage =
     "      prints the result; a stored result that is still current is printed unless --force\n"
     "  plateau-cli sweep (--preset NAME | --config FILE | --file SWEEP.json) --out DIR\n"
     "                    [--grid key=v1,v2,...] [--grid key=a..b[:step]] [--random key=lo:hi:N[:log]]\n"
+    "                    [--grid k1,k2=a1/b1,a2/b2,...  (keys that move together)]\n"
     "                    [--set key=value ...] [--random-seed S] [--jobs N] [--threads-per-job T]\n"
+    "                    [--stop-after-drop K  (each point stops K steps after its drop ends)]\n"
     "                    [--slurm [--partition P] [--time HH:MM:SS] [--cpus-per-task N] [--mem M]\n"
-    "                     [--account A] [--dry-run]]\n"
+    "                     [--account A]] [--dry-run  (write the manifest / job script only)]\n"
     "  plateau-cli sweep --resume DIR [--jobs N] [--threads-per-job T] [--slurm ...]\n"
     "      runs every point of a sweep (one run folder each under DIR/runs/) on this machine, or as\n"
     "      one Slurm job array; finished points are skipped, stopped ones resumed\n"
@@ -102,6 +106,7 @@ int train(const QStringList& args) {
     }
     Trainer& trainer = session->trainer();
     const RunConfig& cfg = trainer.config();
+    clearStoppedAfterDrop(session->store().dir());  // training goes on: no longer stopped after a drop
     const RuntimeReport rt = configureRuntime(cfg.train.threads);
     for (const QString& w : rt.warnings) std::fprintf(stderr, "warning: %s\n", w.toLocal8Bit().constData());
     if (cfg.train.precision == "bf16" && !bf16Support().slowWarning().isEmpty())
@@ -183,6 +188,9 @@ int train(const QStringList& args) {
     };
     const Status st = session->run(control, cb, 0.25);
     if (!st) return fail(st.error());
+    if (stoppedAfterDrop && !g_interrupted)
+        if (Status m = writeStoppedAfterDrop(session->store().dir(), trainer.stepsDone(), dropEnd, *stopAfterDrop); !m)
+            std::fprintf(stderr, "warning: %s (a sweep will resume this run)\n", m.error().toLocal8Bit().constData());
     out() << (g_interrupted ? "interrupted" : stoppedAfterDrop ? "stopped after the drop" : "done") << " at step " << trainer.stepsDone() << ", "
           << QString::number(trainer.trainSeconds(), 'f', 1) << " s of training\n";
     out().flush();

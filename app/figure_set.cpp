@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 namespace plateau {
 
@@ -222,12 +223,38 @@ Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const 
 }
 
 Result<QStringList> exportSweepFigures(const QString& dir, const QString& outDir, const QList<FigureFormat>& formats,
-                                       const FigureOptions& options) {
+                                       const FigureOptions& options, const SweepFigureChoice& choice) {
     auto data = SweepData::open(dir);
     if (!data) return Error{data.error()};
+    const QStringList keys = data.value()->sweep().keys(), columns = data.value()->columnKeys();
+    auto checkKey = [&](const QString& option, const QString& key, bool noneAllowed) -> Status {
+        if (key.isEmpty() || keys.contains(key) || (noneAllowed && key == "none")) return Status::success();
+        return Error{option + ": \"" + key + "\" is not a swept key (" + keys.join(", ") + (noneAllowed ? ", none" : "") + ")"};
+    };
+    for (const Status& st : {checkKey("--colour-by", choice.colourBy, false), checkKey("--phase (x)", choice.phaseX, false),
+                             checkKey("--phase (y)", choice.phaseY, true)})
+        if (!st) return Error{st.error()};
+    if (!choice.column.isEmpty() && !columns.contains(choice.column))
+        return Error{"--column: \"" + choice.column + "\" is not a metrics column of the sweep's runs (" + columns.join(", ") + ")"};
+    const std::map<QString, SweepView::Align> aligns{{"step", SweepView::Align::Step}, {"time", SweepView::Align::Time},
+                                                     {"onset", SweepView::Align::Onset}};
+    const std::map<QString, SweepView::Cell> cells{{"onset", SweepView::Cell::MedianOnset}, {"dropped", SweepView::Cell::ShareDropped},
+                                                   {"final", SweepView::Cell::MedianFinal}};
+    if (!choice.align.isEmpty() && !aligns.count(choice.align)) return Error{"--align: \"" + choice.align + "\" is not step, time or onset"};
+    if (!choice.cell.isEmpty() && !cells.count(choice.cell)) return Error{"--cell: \"" + choice.cell + "\" is not onset, dropped or final"};
+    if (choice.smoothing >= 1.0) return Error{"--smoothing: must be in [0, 1)"};
     if (!QDir().mkpath(outDir)) return Error{outDir + ": cannot create the folder"};
     SweepView v(std::move(data.value()));
     v.resize(1400, 900);
+    if (!choice.column.isEmpty()) v.setColumn(choice.column);
+    if (!choice.colourBy.isEmpty()) v.setColourBy(choice.colourBy);
+    if (!choice.align.isEmpty()) v.setAlign(aligns.at(choice.align));
+    if (choice.smoothing >= 0) v.setSmoothing(choice.smoothing);
+    if (!choice.phaseX.isEmpty() || !choice.phaseY.isEmpty() || !choice.cell.isEmpty()) {
+        const QString x = choice.phaseX.isEmpty() ? keys.value(0) : choice.phaseX;
+        const QString y = choice.phaseY == "none" ? QString() : choice.phaseY.isEmpty() ? keys.value(1) : choice.phaseY;
+        v.setPhase(x, y, choice.cell.isEmpty() ? SweepView::Cell::MedianOnset : cells.at(choice.cell));
+    }
     v.show();
     QApplication::processEvents();
     return exportSweepView(v, QDir(outDir).filePath("sweep"), formats, options);
@@ -252,7 +279,9 @@ int exportCommand(const QStringList& args) {
         std::fprintf(stderr, "plateau-cli export: %s\n", msg.toLocal8Bit().constData());
         return 2;
     };
-    QString run, out, steps, formats = "pdf,png", size, dpi;
+    QString run, out, steps, formats = "pdf,png", size, dpi, phase, smoothing;
+    SweepFigureChoice sweepChoice;
+    bool sweepOption = false;
     for (int i = 0; i < args.size(); ++i) {
         const QString a = args[i];
         auto value = [&](QString* into) {
@@ -265,11 +294,18 @@ int exportCommand(const QStringList& args) {
         else if (a == "--format") { if (!value(&formats)) return fail("--format needs a list like pdf,png,svg"); }
         else if (a == "--size") { if (!value(&size)) return fail("--size needs WIDTHxHEIGHT"); }
         else if (a == "--dpi") { if (!value(&dpi)) return fail("--dpi needs a number"); }
+        else if (a == "--colour-by" || a == "--color-by") { sweepOption = true; if (!value(&sweepChoice.colourBy)) return fail(a + " needs a swept key"); }
+        else if (a == "--align") { sweepOption = true; if (!value(&sweepChoice.align)) return fail("--align needs step, time or onset"); }
+        else if (a == "--phase") { sweepOption = true; if (!value(&phase)) return fail("--phase needs XKEY[,YKEY|none]"); }
+        else if (a == "--cell") { sweepOption = true; if (!value(&sweepChoice.cell)) return fail("--cell needs onset, dropped or final"); }
+        else if (a == "--column") { sweepOption = true; if (!value(&sweepChoice.column)) return fail("--column needs a metrics column"); }
+        else if (a == "--smoothing") { sweepOption = true; if (!value(&smoothing)) return fail("--smoothing needs a number in [0, 1)"); }
         else if (a.startsWith("--")) return fail("unknown option " + a);
         else if (run.isEmpty()) run = a;
         else return fail("one run folder only (got " + run + " and " + a + ")");
     }
-    if (run.isEmpty() || out.isEmpty()) return fail("usage: plateau-cli export RUN_DIR --out DIR [--steps a,b,...] [--format pdf,png,svg] [--size WxH] [--dpi N]");
+    if (run.isEmpty() || out.isEmpty()) return fail("usage: plateau-cli export RUN_DIR|SWEEP_DIR --out DIR [--steps a,b,...] [--format pdf,png,svg] [--size WxH] [--dpi N]\n"
+                    "         sweeps: [--column C] [--colour-by KEY] [--align step|time|onset] [--smoothing B] [--phase X[,Y|none]] [--cell onset|dropped|final]");
     FigureSetOptions opt;
     auto fmts = parseFigureFormats(formats);
     if (!fmts) return fail(fmts.error());
@@ -293,13 +329,25 @@ int exportCommand(const QStringList& args) {
         opt.figure.dpi = dpi.toDouble(&ok);
         if (!ok || opt.figure.dpi < 30 || opt.figure.dpi > 1200) return fail("--dpi: '" + dpi + "' is not a number between 30 and 1200");
     }
+    if (!smoothing.isEmpty()) {
+        bool ok = false;
+        sweepChoice.smoothing = smoothing.toDouble(&ok);
+        if (!ok || !(sweepChoice.smoothing >= 0) || sweepChoice.smoothing >= 1) return fail("--smoothing: '" + smoothing + "' is not a number in [0, 1)");
+    }
+    if (!phase.isEmpty()) {
+        const QStringList xy = phase.split(',');
+        if (xy.size() > 2 || xy[0].trimmed().isEmpty()) return fail("--phase: '" + phase + "' is not XKEY[,YKEY|none]");
+        sweepChoice.phaseX = xy[0].trimmed();
+        sweepChoice.phaseY = xy.size() == 2 ? xy[1].trimmed() : QString("none");
+    }
     if (isSweepDir(run)) {
         if (!opt.steps.empty()) return fail("--steps: a sweep's figures are not per step");
-        auto files = exportSweepFigures(run, out, opt.formats, opt.figure);
+        auto files = exportSweepFigures(run, out, opt.formats, opt.figure, sweepChoice);
         if (!files) return fail(files.error());
         for (const QString& f : files.value()) std::printf("%s\n", f.toLocal8Bit().constData());
         return 0;
     }
+    if (sweepOption) return fail("--colour-by, --align, --phase, --cell, --column and --smoothing are for a sweep folder; " + run + " is a run");
     MainWindow w;
     w.resize(1500, 950);
     w.show();

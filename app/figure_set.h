@@ -41,8 +41,15 @@ Result<QStringList> exportFigureSet(MainWindow& w, const QString& outDir, const 
 // A sweep folder's figures, offscreen: the overlay of every run's curve (detector column, coloured
 // by the first swept key) and the phase diagram (first two keys, median drop onset) in each
 // format, and the points / cells / curves as CSV. Returns the files written.
+// The view's choices (empty / negative: the view's defaults); each is checked against the sweep
+// and a wrong one is an error naming the option.
+struct SweepFigureChoice {
+    QString column, colourBy, phaseX, phaseY, cell;  // cell: onset | dropped | final; phaseY "none": one row
+    QString align;                                   // step | time | onset
+    double smoothing = -1;                           // EMA beta in [0, 1)
+};
 Result<QStringList> exportSweepFigures(const QString& sweepDir, const QString& outDir, const QList<FigureFormat>& formats,
-                                       const FigureOptions& options);
+                                       const FigureOptions& options, const SweepFigureChoice& choice = {});
 // The same for a sweep view on screen: STEM_overlay.FMT, STEM_phase.FMT, STEM_points.csv (+ cells,
 // curves).
 Result<QStringList> exportSweepView(SweepView& view, const QString& stem, const QList<FigureFormat>& formats,

@@ -492,17 +492,17 @@ double quantile(std::vector<double> v, double q) {
 
 int sweep(const QStringList& args) {
     auto o = parse(args, {"preset", "config", "file", "out", "resume", "jobs", "threads-per-job", "random-seed", "partition",
-                          "time", "cpus-per-task", "mem", "account"},
+                          "time", "cpus-per-task", "mem", "account", "stop-after-drop"},
                    {"slurm", "dry-run"}, {"grid", "random"});
     if (!o) return fail(o.error());
     if (!o->positional.isEmpty()) return fail("sweep: unexpected argument \"" + o->positional.first() + "\"");
     const bool slurm = o->flags.contains("slurm");
     if (!slurm)
-        for (const QString& k : kSlurmOptions + QStringList{"dry-run"})
+        for (const QString& k : kSlurmOptions)
             if (o->values.contains(k) || o->flags.contains(k)) return fail("--" + k + " is a Slurm option: give --slurm with it");
     Sweep s;
     if (o->values.contains("resume")) {
-        for (const char* bad : {"preset", "config", "file", "out", "random-seed"})
+        for (const char* bad : {"preset", "config", "file", "out", "random-seed", "stop-after-drop"})
             if (o->values.contains(bad)) return fail(QString("--resume continues a sweep as it was defined; --") + bad + " is not allowed with it");
         if (!o->sets.isEmpty() || !o->repeated.isEmpty())
             return fail("--resume continues a sweep as it was defined; --set, --grid and --random are not allowed with it");
@@ -514,6 +514,11 @@ int sweep(const QStringList& args) {
         auto defined = defineFromOptions(o.value());
         if (!defined) return fail(defined.error());
         s = std::move(defined.value());
+        if (o->values.contains("stop-after-drop")) {
+            auto k = integerOption(o.value(), "stop-after-drop", 0);
+            if (!k) return fail(k.error());
+            s.stopAfterDrop = k.value();
+        }
         if (isSweepDir(s.dir)) {
             auto existing = readSweep(s.dir);
             if (!existing) return fail(existing.error());
@@ -527,6 +532,15 @@ int sweep(const QStringList& args) {
         }
     }
     if (slurm) return submitSlurm(s, o.value());
+    if (o->flags.contains("dry-run")) {
+        // Defined and written, nothing run: the points, for a look (or to place finished runs in).
+        refreshStates(s);
+        if (Status st = writeSweep(s); !st) return fail(st.error());
+        out() << "sweep " << s.dir << ": " << s.points.size() << " points (not run: --dry-run)\n";
+        for (const SweepPoint& p : s.points)
+            out() << "  " << p.index << "  " << p.name << "  " << SweepPoint::stateName(p.state) << "  " << p.sets().join(' ') << "\n";
+        return 0;
+    }
     const int cores = std::max(1, QThread::idealThreadCount());
     int tpj = 0, jobs = 0;
     if (o->values.contains("threads-per-job")) {
@@ -561,18 +575,19 @@ int sweepPoint(const QStringList& args) {
     const SweepPoint& p = s.points[std::size_t(i)];
     const QString dir = s.runDir(p);
     const PointProgress pr = pointProgress(s, p);
+    const QStringList stopArgs = s.stopAfterDrop >= 0 ? QStringList{"--stop-after-drop", QString::number(s.stopAfterDrop)} : QStringList{};
     out() << "sweep point " << i << " " << p.name << ": " << p.sets().join(' ') << "\n";
     out().flush();
     switch (pr.folder) {
     case PointProgress::Folder::Finished:
-        out() << dir << ": already finished (" << pr.stepsDone << " steps)\n";
+        out() << dir << ": already finished (" << pr.stepsDone << " steps" << (pr.stoppedAfterDrop ? ", stopped after the drop" : "") << ")\n";
         return 0;
     case PointProgress::Folder::Running: return fail(dir + ": being trained by another process");
     case PointProgress::Folder::Unreadable:
         if (!pr.resumable) return fail(dir + ": " + pr.problem);
         break;
     case PointProgress::Folder::Stopped:
-        if (pr.resumable) return trainCommand({"--resume", dir});
+        if (pr.resumable) return trainCommand(QStringList{"--resume", dir} + stopArgs);
         {
             // Stopped before its first checkpoint: kept beside, and the point starts over.
             QString aside;
@@ -583,8 +598,8 @@ int sweepPoint(const QStringList& args) {
         break;
     case PointProgress::Folder::Missing: break;
     }
-    if (pr.folder == PointProgress::Folder::Unreadable && pr.resumable) return trainCommand({"--resume", dir});
-    QStringList trainArgs{"--config", s.basePath(), "--out", dir};
+    if (pr.folder == PointProgress::Folder::Unreadable && pr.resumable) return trainCommand(QStringList{"--resume", dir} + stopArgs);
+    QStringList trainArgs = QStringList{"--config", s.basePath(), "--out", dir} + stopArgs;
     for (const QString& set : p.sets()) trainArgs << "--set" << set;
     if (o->values.contains("threads")) trainArgs << "--threads" << o->values["threads"];
     return trainCommand(trainArgs);
@@ -732,11 +747,7 @@ int sweepSummary(const QStringList& args) {
         return 0;
     }
     // Grouped by one parameter: the points that dropped, the drop step's median and spread.
-    QStringList values;
-    for (const SweepAxis& a : s.axes)
-        if (a.key == by)
-            for (const QString& v : a.values)
-                if (!values.contains(v)) values << v;
+    const QStringList values = s.values(by);
     const QStringList header{by, "points", "finished", "dropped", "share_dropped", "onset_median", "onset_q25", "onset_q75",
                              "onset_min", "onset_max", "end_median", "onset_s_median", "factor_median"};
     QList<QStringList> table;

@@ -3,6 +3,7 @@
 // (L_mask < 0.25 E[X^2], not copying). The longest test (~4-7 minutes on 2 cores); it
 // stops 3000 steps after the drop.
 #include "cli_run.h"
+#include "run/run_store.h"
 #include "test_main.h"
 
 #include <QJsonArray>
@@ -26,6 +27,9 @@ private slots:
         QVERIFY2(r.code == 0, qPrintable(r.err + "\n" + r.out));
         qInfo().noquote() << r.out.trimmed();
         QVERIFY2(r.out.contains("stopped after the drop"), "the tiny preset ran all its steps without a drop");
+        // The marker a sweep reads: the run ended by request at its last step, 3000 after the drop.
+        const qint64 stoppedAt = plateau::stoppedAfterDropStep(dir);
+        QVERIFY2(stoppedAt > 3000 && r.out.contains(QString("stopped after the drop at step %1").arg(stoppedAt)), qPrintable(r.out));
 
         r = runCli({"info", dir}, 120000);
         QVERIFY2(r.code == 0, qPrintable(r.err));

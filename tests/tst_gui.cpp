@@ -601,6 +601,26 @@ private slots:
         QFile points(out.filePath("sweep_points.csv"));
         QVERIFY(points.open(QIODevice::ReadOnly));
         QCOMPARE(points.readAll().count('\n'), 7);
+        // Offscreen (plateau-cli export SWEEP_DIR) with the view's choices: share dropped by width.
+        SweepFigureChoice choice;
+        choice.phaseX = "model.width";
+        choice.phaseY = "none";
+        choice.cell = "dropped";
+        choice.colourBy = "train.seed";
+        choice.align = "onset";
+        auto chosen = exportSweepFigures(tmp.filePath("sw"), out.filePath("chosen"), {FigureFormat::Png}, {}, choice);
+        QVERIFY2(chosen, qPrintable(chosen.error()));
+        QFile phase(out.filePath("chosen/sweep_points_phase.csv"));
+        QVERIFY(phase.open(QIODevice::ReadOnly));
+        const QString phaseCsv = QString::fromUtf8(phase.readAll());
+        QVERIFY2(phaseCsv.contains("0.666") && phaseCsv.count('\n') == 3, qPrintable(phaseCsv));  // header + 2 cells
+        for (const auto& [bad, expect] : {std::pair{SweepFigureChoice{"", "model.depth"}, "--colour-by: \"model.depth\""},
+                                          std::pair{SweepFigureChoice{"loss_x"}, "--column"},
+                                          std::pair{SweepFigureChoice{"", "", "model.width", "", "median"}, "--cell"},
+                                          std::pair{SweepFigureChoice{"", "", "", "", "", "sideways"}, "--align"}}) {
+            auto r = exportSweepFigures(tmp.filePath("sw"), out.filePath("bad"), {FigureFormat::Png}, {}, bad);
+            QVERIFY2(!r && r.error().contains(expect), qPrintable(r ? QString("ok") : r.error()));
+        }
     }
 
     void sweepViewFollowsGrowingRuns() {

@@ -109,6 +109,51 @@ private slots:
         }
     }
 
+    void linkedKeysMoveTogether() {
+        const SweepAxis wf = axis("model.width,model.ffn=16/64, 24/96");
+        QCOMPARE(wf.keys(), (QStringList{"model.width", "model.ffn"}));
+        QCOMPARE(wf.values, (QStringList{"16/64", "24/96"}));
+        auto s = defineSweep("/tmp/x-sweep", tiny(), "tiny", {}, {}, {wf, axis("train.seed=1..2")}, 0);
+        QVERIFY2(s, qPrintable(s.error()));
+        QCOMPARE(int(s->points.size()), 4);  // 2 linked values x 2 seeds, not 2 x 2 x 2
+        QCOMPARE(s->keys(), (QStringList{"model.width", "model.ffn", "train.seed"}));
+        QCOMPARE(s->points[2].name, QString("width-24_ffn-96_seed-1"));
+        QCOMPARE(s->values("model.ffn"), (QStringList{"64", "96"}));
+        auto c = s->pointConfig(s->points[3]);
+        QVERIFY2(c, qPrintable(c.error()));
+        QCOMPARE(c->model.i("width"), 24);
+        QCOMPARE(c->model.i("ffn"), 96);
+        // Survives the manifest; errors name the key and the value.
+        QTemporaryDir tmp;
+        auto w = defineSweep(tmp.filePath("sw"), tiny(), "tiny", {}, {}, {wf}, 0);
+        QVERIFY(w && writeSweep(w.value()));
+        auto r = readSweep(tmp.filePath("sw"));
+        QVERIFY2(r, qPrintable(r.error()));
+        QCOMPARE(r->keys(), (QStringList{"model.width", "model.ffn"}));
+        QCOMPARE(r->points[1].params, w->points[1].params);
+        for (const auto& [text, expect] : {std::pair{"model.width,model.ffn=16/64,24", "gives 1 values for 2 linked keys"},
+                                           std::pair{"model.width,model.ffn=16/64/3", "gives 3 values"},
+                                           std::pair{"model.width,=16/64", "an empty key"},
+                                           std::pair{"model.width,model.ffn=1..3", "not a range"}}) {
+            auto bad = parseSweepAxis(text, false, "--grid");
+            QVERIFY2(!bad && bad.error().contains(expect), qPrintable(QString(text) + " -> " + (bad ? QString("ok") : bad.error())));
+        }
+        auto twice = defineSweep("/tmp/x-sweep", tiny(), "tiny", {}, {}, {wf, axis("model.ffn=32")}, 0);
+        QVERIFY(!twice && twice.error().contains("model.ffn is swept twice"));
+        auto unknown = defineSweep("/tmp/x-sweep", tiny(), "tiny", {}, {}, {axis("model.width,model.fnn=16/1")}, 0);
+        QVERIFY(!unknown && unknown.error().contains("\"model.fnn\" is not a config key"));
+        auto range = parseSweepAxis("model.width,model.ffn=16/64", true, "--random");
+        QVERIFY(!range && range.error().contains("not a range or a random draw"));
+        // A sweep file may give each linked value as an array.
+        QFile f(tmp.filePath("study.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"preset": "tiny", "grid": {"model.width,model.ffn": [[16, 64], [24, 96]]}})");
+        f.close();
+        auto req = loadSweepFile(tmp.filePath("study.json"));
+        QVERIFY2(req, qPrintable(req.error()));
+        QCOMPARE(req->grids, (QStringList{"model.width,model.ffn=16/64,24/96"}));
+    }
+
     void manifestRoundTrip() {
         QTemporaryDir tmp;
         RunConfig base = tiny();
@@ -280,6 +325,59 @@ private slots:
         const QJsonArray pts = QJsonDocument::fromJson(r.out.toUtf8()).object()["points"].toArray();
         QCOMPARE(pts.size(), 4);
         for (const QJsonValue& v : pts) QCOMPARE(v.toObject()["state"].toString(), QString("done"));
+    }
+
+    void stopAfterDropCountsAsFinished() {
+        // --stop-after-drop K is kept in the manifest and handed to each point's training; a run
+        // stopped that way (its marker at its last step) is finished, a stale marker is not.
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("sw");
+        CliRun r = runCli({"sweep", "--preset", "tiny", "--out", dir, "--grid", "train.seed=1..2", "--stop-after-drop", "500",
+                           "--slurm", "--dry-run"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        auto s = readSweep(dir);
+        QVERIFY2(s, qPrintable(s.error()));
+        QCOMPARE(s->stopAfterDrop, qint64(500));
+        // --dry-run without --slurm: the manifest and the list of points, nothing run.
+        r = runCli({"sweep", "--preset", "tiny", "--out", tmp.filePath("dry"), "--grid", "model.width=16,24", "--dry-run"});
+        QVERIFY2(r.code == 0 && r.out.contains("2 points (not run") && r.out.contains("width-24"), qPrintable(r.out + r.err));
+        QVERIFY(isSweepDir(tmp.filePath("dry")) && !QFileInfo::exists(tmp.filePath("dry/runs/width-16")));
+        for (const SweepPoint& p : s->points) test::fakeRun(s.value(), p, 1500, 600);
+        // fakeRun plans exactly the steps it writes; plan more, as a run stopped early has.
+        for (const SweepPoint& p : s->points) {
+            QFile cf(s->runDir(p) + "/config.json");
+            QVERIFY(cf.open(QIODevice::ReadOnly));
+            QJsonObject root = QJsonDocument::fromJson(cf.readAll()).object();
+            cf.close();
+            QJsonObject train = root["train"].toObject();
+            QVERIFY2(!train.isEmpty(), "config.json has no train");
+            train["steps"] = 5000;
+            root["train"] = train;
+            QVERIFY(cf.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            cf.write(QJsonDocument(root).toJson());
+        }
+        QCOMPARE(pointProgress(s.value(), s->points[0]).folder, PointProgress::Folder::Stopped);
+        QVERIFY(writeStoppedAfterDrop(s->runDir(s->points[0]), 1500, 640, 500));
+        QVERIFY(writeStoppedAfterDrop(s->runDir(s->points[1]), 1200, 640, 500));  // stale: the run went on
+        const PointProgress done = pointProgress(s.value(), s->points[0]);
+        QCOMPARE(done.folder, PointProgress::Folder::Finished);
+        QVERIFY(done.stoppedAfterDrop);
+        QCOMPARE(done.stepsDone, qint64(1500));
+        QCOMPARE(pointProgress(s.value(), s->points[1]).folder, PointProgress::Folder::Stopped);
+        r = runCli({"sweep-point", dir, "0"});
+        QVERIFY2(r.code == 0 && r.out.contains("stopped after the drop"), qPrintable(r.out + r.err));
+        r = runCli({"sweep-status", dir, "--json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QJsonArray pts = QJsonDocument::fromJson(r.out.toUtf8()).object()["points"].toArray();
+        QCOMPARE(pts[0].toObject()["state"].toString(), QString("done"));
+        QVERIFY(pts[1].toObject()["state"].toString() != "done");
+        clearStoppedAfterDrop(s->runDir(s->points[0]));
+        QCOMPARE(pointProgress(s.value(), s->points[0]).folder, PointProgress::Folder::Stopped);
+        // Bad values are refused by name; --resume keeps the sweep's own value.
+        r = runCli({"sweep", "--preset", "tiny", "--out", tmp.filePath("b"), "--grid", "train.seed=1", "--stop-after-drop", "-3"});
+        QVERIFY2(r.code == 2 && r.err.contains("--stop-after-drop"), qPrintable(r.err));
+        r = runCli({"sweep", "--resume", dir, "--stop-after-drop", "10"});
+        QVERIFY2(r.code == 2 && r.err.contains("stop-after-drop"), qPrintable(r.err));
     }
 
     void summaryOfKnownDrops() {

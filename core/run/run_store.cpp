@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QSaveFile>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -59,6 +60,27 @@ QString checkpointPathIn(const QString& runDir, qint64 step) {
     return runDir + QString("/checkpoints/step_%1.pt").arg(step, 9, 10, QChar('0'));
 }
 QString RunStore::checkpointPath(qint64 step) const { return checkpointPathIn(m_dir, step); }
+
+QString stoppedAfterDropPath(const QString& runDir) { return runDir + "/stopped_after_drop.json"; }
+
+Status writeStoppedAfterDrop(const QString& runDir, qint64 step, qint64 dropEndStep, qint64 after) {
+    const QString path = stoppedAfterDropPath(runDir);
+    const QJsonObject o{{"step", double(step)}, {"drop_end_step", double(dropEndStep)}, {"after", double(after)}};
+    QSaveFile f(path);
+    const QByteArray data = QJsonDocument(o).toJson();
+    if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size() || !f.commit())
+        return Error{path + ": cannot write (" + f.errorString() + ")"};
+    return Status::success();
+}
+
+void clearStoppedAfterDrop(const QString& runDir) { QFile::remove(stoppedAfterDropPath(runDir)); }
+
+qint64 stoppedAfterDropStep(const QString& runDir) {
+    QFile f(stoppedAfterDropPath(runDir));
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    const QJsonValue v = QJsonDocument::fromJson(f.read(4096)).object().value("step");
+    return v.isDouble() && v.toDouble() >= 0 ? qint64(v.toDouble()) : -1;
+}
 
 Status RunStore::writeConfig(const RunConfig& cfg) {
     QJsonObject obj = cfg.toJson();

@@ -28,6 +28,15 @@ QString checkpointPathIn(const QString& runDir, qint64 step);
 // The checkpoint files of RUN/checkpoints, by step (no store needed: any thread).
 std::vector<CheckpointFile> checkpointsIn(const QString& runDir);
 
+// RUN/stopped_after_drop.json: written by `plateau-cli train --stop-after-drop K` when it stopped
+// the run K steps after the drop's end ({"step", "drop_end_step", "after"}), so that a sweep counts
+// the run as finished although fewer steps were done than planned; removed when training resumes.
+QString stoppedAfterDropPath(const QString& runDir);
+Status writeStoppedAfterDrop(const QString& runDir, qint64 step, qint64 dropEndStep, qint64 after);
+void clearStoppedAfterDrop(const QString& runDir);
+// The step at which the marker says the run was stopped after its drop, or -1 (none, unreadable).
+qint64 stoppedAfterDropStep(const QString& runDir);
+
 class RunStore {
 public:
     ~RunStore();

@@ -62,6 +62,21 @@ Status writeAtomically(const QString& path, const QByteArray& data) {
 }
 }  // namespace
 
+QStringList SweepAxis::keys() const {
+    QStringList out;
+    for (const QString& k : key.split(',')) out << k.trimmed();
+    return out;
+}
+
+std::vector<std::pair<QString, QString>> SweepAxis::assignments(const QString& v) const {
+    const QStringList ks = keys();
+    if (ks.size() == 1) return {{ks[0], v}};
+    const QStringList parts = v.split('/');
+    std::vector<std::pair<QString, QString>> out;
+    for (int i = 0; i < ks.size(); ++i) out.emplace_back(ks[i], i < parts.size() ? parts[i].trimmed() : QString());
+    return out;
+}
+
 QString SweepAxis::kindName(Kind k) {
     return k == Kind::Grid ? "grid" : k == Kind::Range ? "range" : "random";
 }
@@ -74,6 +89,14 @@ Result<SweepAxis> parseSweepAxis(const QString& text, bool random, const QString
     const QString form = random ? "key=lo:hi:N[:log]" : "key=v1,v2,... or key=a..b[:step]";
     if (a.key.isEmpty() || a.spec.isEmpty()) return Error{where + ": expected " + form + ", got \"" + text + "\""};
     const QString what = where + " " + a.key;
+    const QStringList linked = a.keys();
+    if (linked.size() > 1) {
+        // A linked grid: several keys, one tuple "v1/v2/..." per value.
+        for (const QString& k : linked)
+            if (k.isEmpty()) return Error{what + ": an empty key in the linked keys \"" + a.key + "\""};
+        if (random || a.spec.contains(".."))
+            return Error{what + ": linked keys take a grid of value tuples (" + a.key + "=a1/b1,a2/b2,...), not a range or a random draw"};
+    }
     if (random) {
         a.kind = SweepAxis::Kind::Random;
         const QStringList parts = a.spec.split(':');
@@ -113,6 +136,9 @@ Result<SweepAxis> parseSweepAxis(const QString& text, bool random, const QString
         const QString t = v.trimmed();
         if (t.isEmpty()) return Error{what + ": an empty value in \"" + a.spec + "\""};
         if (seen.contains(t)) return Error{what + ": \"" + t + "\" is given twice"};
+        if (linked.size() > 1 && t.split('/').size() != linked.size())
+            return Error{what + ": \"" + t + "\" gives " + QString::number(t.split('/').size()) + " values for " +
+                         QString::number(linked.size()) + " linked keys (write them as v1/v2/...)"};
         seen.insert(t);
         a.values << t;
     }
@@ -169,7 +195,16 @@ QString Sweep::param(const SweepPoint& p, const QString& key) const {
 
 QStringList Sweep::keys() const {
     QStringList out;
-    for (const SweepAxis& a : axes) out << a.key;
+    for (const SweepAxis& a : axes) out << a.keys();
+    return out;
+}
+
+QStringList Sweep::values(const QString& key) const {
+    QStringList out;
+    for (const SweepPoint& p : points) {
+        const QString v = param(p, key);
+        if (!v.isEmpty() && !out.contains(v)) out << v;
+    }
     return out;
 }
 
@@ -188,10 +223,12 @@ Result<Sweep> defineSweep(const QString& dir, const RunConfig& base, const QStri
     QStringList keys;
     int samples = -1;
     for (const SweepAxis& a : axes) {
-        if (!known.contains(a.key))
-            return Error{"sweep: \"" + a.key + "\" is not a config key of " + base.experiment + " (plateau-cli describe lists them)"};
-        if (keys.contains(a.key)) return Error{"sweep: " + a.key + " is swept twice"};
-        keys << a.key;
+        for (const QString& k : a.keys()) {
+            if (!known.contains(k))
+                return Error{"sweep: \"" + k + "\" is not a config key of " + base.experiment + " (plateau-cli describe lists them)"};
+            if (keys.contains(k)) return Error{"sweep: " + k + " is swept twice"};
+            keys << k;
+        }
         if (a.kind == SweepAxis::Kind::Random) {
             const int n = a.spec.section(':', 2, 2).toInt();
             if (samples >= 0 && n != samples)
@@ -239,7 +276,7 @@ Result<Sweep> defineSweep(const QString& dir, const RunConfig& base, const QStri
         for (int i = 0; i < int(axes.size()); ++i) {
             const SweepAxis& a = axes[std::size_t(i)];
             const QString v = a.kind == SweepAxis::Kind::Random ? a.values[sample] : a.values[at[std::size_t(g++)]];
-            p.params.emplace_back(a.key, v);
+            for (auto& kv : a.assignments(v)) p.params.push_back(std::move(kv));
         }
         QStringList parts;
         for (const auto& [k, v] : p.params) parts << shortKey(k, keys) + "-" + safe(v);
@@ -283,15 +320,33 @@ Result<SweepRequest> loadSweepFile(const QString& path) {
             for (auto a = axes.begin(); a != axes.end(); ++a) {
                 QString spec;
                 if (a.value().isArray() && k == "grid") {
+                    // One scalar per value; a linked grid ("k1,k2") may give each value as an array.
+                    auto scalar = [](const QJsonValue& v, QString* out) {
+                        if (v.isString()) *out = v.toString();
+                        else if (v.isBool()) *out = v.toBool() ? "true" : "false";
+                        else if (v.isDouble())
+                            *out = v.toDouble() == std::floor(v.toDouble()) && std::abs(v.toDouble()) < 1e15
+                                       ? QString::number(qint64(v.toDouble()))
+                                       : QString::number(v.toDouble(), 'g', 17);
+                        else return false;
+                        return true;
+                    };
                     QStringList vals;
                     for (const QJsonValue& v : a.value().toArray()) {
-                        if (v.isString()) vals << v.toString();
-                        else if (v.isBool()) vals << (v.toBool() ? "true" : "false");
-                        else if (v.isDouble())
-                            vals << (v.toDouble() == std::floor(v.toDouble()) && std::abs(v.toDouble()) < 1e15
-                                         ? QString::number(qint64(v.toDouble()))
-                                         : QString::number(v.toDouble(), 'g', 17));
-                        else return Error{field + "." + a.key() + ": values must be numbers, strings or booleans"};
+                        QString one;
+                        if (v.isArray() && a.key().contains(',')) {
+                            QStringList tuple;
+                            for (const QJsonValue& e : v.toArray()) {
+                                if (!scalar(e, &one)) return Error{field + "." + a.key() + ": tuple values must be numbers, strings or booleans"};
+                                tuple << one;
+                            }
+                            vals << tuple.join('/');
+                        } else if (scalar(v, &one)) {
+                            vals << one;
+                        } else {
+                            return Error{field + "." + a.key() + ": values must be numbers, strings or booleans" +
+                                         (a.key().contains(',') ? QString(" (or arrays of them, one per linked key)") : QString())};
+                        }
                     }
                     spec = vals.join(',');
                 } else if (a.value().isString()) {
@@ -332,6 +387,7 @@ Status writeSweep(const Sweep& s) {
     QJsonObject root{{"plateau_sweep", kManifestFormat}, {"preset", s.preset}, {"config_file", s.configFile},
                      {"set", QJsonArray::fromStringList(s.sets)}, {"random_seed", double(s.randomSeed)},
                      {"axes", axes}, {"points", points}, {"slurm", s.slurm}};
+    if (s.stopAfterDrop >= 0) root["stop_after_drop"] = double(s.stopAfterDrop);
     return writeAtomically(s.manifestPath(), QJsonDocument(root).toJson(QJsonDocument::Indented));
 }
 
@@ -359,6 +415,11 @@ Result<Sweep> readSweep(const QString& dirIn) {
     for (const QJsonValue& v : o.value("set").toArray()) s.sets << v.toString();
     s.randomSeed = quint64(o.value("random_seed").toDouble());
     s.slurm = o.value("slurm").toArray();
+    if (o.contains("stop_after_drop")) {
+        const double k = o.value("stop_after_drop").toDouble(-1);
+        if (!(k >= 0) || k != std::floor(k)) return Error{path + ": stop_after_drop: expected a step count >= 0"};
+        s.stopAfterDrop = qint64(k);
+    }
     const QJsonArray axes = o.value("axes").toArray();
     if (axes.isEmpty()) return Error{path + ": axes: missing or empty"};
     for (int i = 0; i < axes.size(); ++i) {
@@ -441,6 +502,10 @@ PointProgress pointProgress(const Sweep& s, const SweepPoint& p) {
     out.stepsDone = last.value();
     if (runBeingWritten(dir)) out.folder = PointProgress::Folder::Running;
     else if (out.stepsDone >= out.stepsPlanned) out.folder = PointProgress::Folder::Finished;
+    else if (stoppedAfterDropStep(dir) == out.stepsDone) {
+        out.folder = PointProgress::Folder::Finished;  // stopped by request, K steps after its drop
+        out.stoppedAfterDrop = true;
+    }
     else out.folder = PointProgress::Folder::Stopped;
     return out;
 }

@@ -28,6 +28,8 @@ namespace plateau {
 //   range   key=a..b[:step]        a, a+step, ... up to b (step 1 by default; integers stay integers)
 //   random  key=lo:hi:N[:log]      N values drawn uniformly (log-uniformly with :log) from [lo, hi];
 //                                  integers when lo and hi are both integers (and no :log)
+//   linked  k1,k2=a1/b1,a2/b2,...  a grid over several keys that move together (model.width with
+//                                  model.ffn, say): each value gives every key its part, in order
 // Random axes are drawn jointly: the sweep has N random samples (every random key drawn once per
 // sample, from the sweep's seed), crossed with the grid and range axes; all random axes must
 // agree on N.
@@ -38,6 +40,10 @@ struct SweepAxis {
     QString spec;          // as typed, after "key="
     QStringList values;    // grid / range: expanded; random: the drawn values, in sample order
     static QString kindName(Kind k);
+    // The config keys this axis sets: one, or several for a linked grid ("k1,k2").
+    QStringList keys() const;
+    // The (key, value) pairs that the axis's value `v` sets.
+    std::vector<std::pair<QString, QString>> assignments(const QString& v) const;
 };
 
 // Parses "key=spec" of a --grid (grid or range) or --random option; `where` names the option in errors.
@@ -64,6 +70,7 @@ struct Sweep {
     quint64 randomSeed = 0;
     std::vector<SweepPoint> points;
     QJsonArray slurm;            // each submission: {job_id, submitted, indices, options}
+    qint64 stopAfterDrop = -1;   // >= 0: each point stops this many steps after its drop ends
 
     QString manifestPath() const { return dir + "/sweep.json"; }
     QString basePath() const { return dir + "/base.json"; }
@@ -75,7 +82,8 @@ struct Sweep {
     int find(const QString& nameOrIndex) const;
     // The value of `key` at point p ("" when the key is not a parameter).
     QString param(const SweepPoint& p, const QString& key) const;
-    QStringList keys() const;    // the axes' keys, in order
+    QStringList keys() const;    // the swept config keys, in axis order (a linked axis gives several)
+    QStringList values(const QString& key) const;  // the distinct values of `key`, in point order
 };
 
 // Expands the axes into points over `base` (already resolved, with `sets` applied); every point's
@@ -108,6 +116,7 @@ struct PointProgress {
     Folder folder = Folder::Missing;
     qint64 stepsDone = 0, stepsPlanned = 0;
     bool resumable = false;      // a complete checkpoint exists
+    bool stoppedAfterDrop = false;  // Finished: stopped by --stop-after-drop (stepsDone < stepsPlanned)
     QString problem;             // Unreadable: why
 };
 PointProgress pointProgress(const Sweep& s, const SweepPoint& p);
