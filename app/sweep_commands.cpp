@@ -685,7 +685,8 @@ int sweepSummary(const QStringList& args) {
         const SweepPoint* p;
         QString state;
         QJsonObject summary, drop;
-        bool dropped = false;
+        bool dropped = false;   // a complete drop (levelled off after it)
+        bool falling = false;   // no complete drop, but one still under way where the run ends
     };
     // Each run's summary on its own thread (a store, and its SQLite connection, per call).
     std::vector<Row> rowsOut(s.points.size());
@@ -708,12 +709,18 @@ int sweepSummary(const QStringList& args) {
             const auto& sum = sums[i];
             if (sum) {
                 row.summary = sum->value("summary").toObject();
-                for (const QJsonValue& d : sum->value("detection").toObject().value("drops").toArray())
+                for (const QJsonValue& d : sum->value("detection").toObject().value("drops").toArray()) {
                     if (d.toObject().value("complete").toBool()) {
                         row.drop = d.toObject();
                         row.dropped = true;
+                        row.falling = false;
                         break;
                     }
+                    if (!row.falling) {  // the first incomplete one, unless a complete one follows
+                        row.drop = d.toObject();
+                        row.falling = true;
+                    }
+                }
                 for (auto it = row.summary.begin(); it != row.summary.end(); ++it)
                     if (it.key().startsWith("final_") && !finalKeys.contains(it.key())) finalKeys << it.key();
             } else {
@@ -729,13 +736,14 @@ int sweepSummary(const QStringList& args) {
     };
     if (by.isEmpty()) {
         QStringList header = s.keys();
-        header << "state" << "steps_done" << "plateau_start_step" << "onset_step" << "end_step" << "onset_s" << "end_s" << "factor"
-               << finalKeys;
+        header << "state" << "steps_done" << "drop" << "plateau_start_step" << "onset_step" << "end_step" << "onset_s" << "end_s"
+               << "factor" << finalKeys;
         QList<QStringList> table;
         for (const Row& row : rowsOut) {
             QStringList c;
             for (const QString& k : s.keys()) c << s.param(*row.p, k);
-            c << row.state << cell(field(row.summary, "steps_done"), true);
+            c << row.state << cell(field(row.summary, "steps_done"), true)
+              << (row.dropped ? "complete" : row.falling ? "falling at end" : "");
             const QJsonObject& d = row.drop;
             c << cell(field(d, "plateau_start_step"), true) << cell(field(d, "onset_step"), true)
               << cell(field(d, "end_step"), true) << cell(field(d, "onset_time_s")) << cell(field(d, "end_time_s"))
@@ -749,15 +757,21 @@ int sweepSummary(const QStringList& args) {
     // Grouped by one parameter: the points that dropped, the drop step's median and spread.
     const QStringList values = s.values(by);
     const QStringList header{by, "points", "finished", "dropped", "share_dropped", "onset_median", "onset_q25", "onset_q75",
-                             "onset_min", "onset_max", "end_median", "onset_s_median", "factor_median"};
+                             "onset_min", "onset_max", "end_median", "onset_s_median", "factor_median", "falling_at_end",
+                             "falling_onsets"};
     QList<QStringList> table;
     for (const QString& v : values) {
-        int n = 0, finished = 0, dropped = 0;
+        int n = 0, finished = 0, dropped = 0, falling = 0;
         std::vector<double> onset, end, onsetS, factor;
+        QStringList fallingOnsets;
         for (const Row& row : rowsOut) {
             if (s.param(*row.p, by) != v) continue;
             ++n;
             finished += row.state == "finished" ? 1 : 0;
+            if (row.falling) {
+                ++falling;
+                fallingOnsets << cell(field(row.drop, "onset_step"), true);
+            }
             if (!row.dropped) continue;
             ++dropped;
             onset.push_back(field(row.drop, "onset_step"));
@@ -770,12 +784,14 @@ int sweepSummary(const QStringList& args) {
                              cell(median(onset), true), cell(quantile(onset, 0.25), true), cell(quantile(onset, 0.75), true),
                              cell(onset.empty() ? NAN : *std::min_element(onset.begin(), onset.end()), true),
                              cell(onset.empty() ? NAN : *std::max_element(onset.begin(), onset.end()), true),
-                             cell(median(end), true), cell(median(onsetS)), cell(median(factor))};
+                             cell(median(end), true), cell(median(onsetS)), cell(median(factor)), QString::number(falling),
+                             fallingOnsets.join(' ')};
     }
     printTable(header, table, o->flags.contains("csv"));
     if (o->flags.contains("csv")) return 0;
     out() << "share_dropped: of the finished points (a drop seen in an unfinished one counts too); onset quantiles over "
-             "the points that dropped\n";
+             "the points that dropped; falling_at_end: points whose drop began but had not levelled off when the run "
+             "ended (not counted as dropped; their onsets listed)\n";
     return 0;
 }
 

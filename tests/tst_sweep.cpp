@@ -414,6 +414,20 @@ private slots:
         QVERIFY2(std::abs(med[0].toDouble() - 700) <= 30 && std::abs(med[1].toDouble() - 1050) <= 30, qPrintable(med.join(' ')));
         const QStringList lo = csvColumn(r.out, "onset_min"), hi = csvColumn(r.out, "onset_max");
         QVERIFY(std::abs(lo[0].toDouble() - 600) <= 30 && std::abs(hi[0].toDouble() - 800) <= 30);
+        QCOMPARE(csvColumn(r.out, "falling_at_end"), (QStringList{"0", "0"}));
+        // A drop still under way when the run ends: its onset is shown, flagged, and not counted
+        // as dropped.
+        const QString late = s->runDir(s->points[5]);
+        QVERIFY(QDir(late).removeRecursively());
+        test::fakeRun(s.value(), s->points[5], 2000, 1960);
+        r = runCli({"sweep-summary", dir, "--csv"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QCOMPARE(csvColumn(r.out, "drop").value(0), QString("complete"));
+        QCOMPARE(csvColumn(r.out, "drop").value(5), QString("falling at end"));
+        QVERIFY2(std::abs(csvColumn(r.out, "onset_step").value(5).toDouble() - 1960) <= 30, qPrintable(r.out));
+        r = runCli({"sweep-summary", dir, "--by", "model.width", "--csv"});
+        QCOMPARE(csvColumn(r.out, "dropped"), (QStringList{"3", "2"}));
+        QCOMPARE(csvColumn(r.out, "falling_at_end"), (QStringList{"0", "1"}));
     }
 };
 
