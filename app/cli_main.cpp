@@ -12,7 +12,13 @@
 #include <cstring>
 
 int main(int argc, char** argv) {
-    plateau::prepareProcess(argc, argv);
+    // Only the commands that train or analyse need the re-executed process's libraries (the
+    // local sweep runner's children are `sweep-point`s and get them from its environment).
+    bool computes = argc > 1;
+    for (const char* reader : {"--version", "info", "metrics", "describe", "presets", "experiments", "analyses", "sweep",
+                               "sweep-status", "sweep-summary", "help", "--help", "-h"})
+        if (argc > 1 && std::strcmp(argv[1], reader) == 0) computes = false;
+    plateau::prepareProcess(argc, argv, computes);
     if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
         std::printf("plateau-cli %s\n", PLATEAU_APP_VERSION);
         return 0;

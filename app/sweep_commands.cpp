@@ -691,11 +691,14 @@ int sweepSummary(const QStringList& args) {
     // Each run's summary on its own thread (a store, and its SQLite connection, per call).
     std::vector<Row> rowsOut(s.points.size());
     std::vector<Result<QJsonObject>> sums(s.points.size(), Error{QString()});
+    std::vector<PointProgress> progress(s.points.size());
     {
         std::atomic<std::size_t> next{0};
         auto work = [&] {
-            for (std::size_t i; (i = next++) < s.points.size();)
+            for (std::size_t i; (i = next++) < s.points.size();) {
+                progress[i] = pointProgress(s, s.points[i]);
                 if (QFileInfo::exists(s.runDir(s.points[i]) + "/config.json")) sums[i] = runSummary(s.runDir(s.points[i]));
+            }
         };
         std::vector<std::thread> pool;
         for (int t = 1; t < std::clamp(QThread::idealThreadCount(), 1, 8); ++t) pool.emplace_back(work);
@@ -704,7 +707,7 @@ int sweepSummary(const QStringList& args) {
     }
     for (std::size_t i = 0; i < s.points.size(); ++i) {
         const SweepPoint& p = s.points[i];
-        Row row{&p, folderName(pointProgress(s, p).folder), {}, {}, false};
+        Row row{&p, folderName(progress[i].folder), {}, {}, false};
         if (QFileInfo::exists(s.runDir(p) + "/config.json")) {
             const auto& sum = sums[i];
             if (sum) {

@@ -38,7 +38,7 @@ int coreCount() {
     return std::max(1u, std::thread::hardware_concurrency());
 }
 
-void prepareProcess(int argc, char** argv) {
+void prepareProcess(int argc, char** argv, bool computes) {
     (void)argc;
     const char* marker = std::getenv(kMarker);
     if (marker && std::strcmp(marker, "1") == 0) return;
@@ -54,7 +54,8 @@ void prepareProcess(int argc, char** argv) {
         if (const char* old = std::getenv("LD_LIBRARY_PATH"); old && *old) path += std::string(":") + old;
         setenv("LD_LIBRARY_PATH", path.c_str(), 1);
     }
-    setenv(kMarker, "1", 1);
+    setenv(kMarker, "1", 1);  // children started with this environment load the right libraries at once
+    if (!computes) return;
     if (noReexec && std::strcmp(noReexec, "1") == 0) return;
     // Exec the binary by its real path, not /proc/self/exe: the process name (ps, top) is taken
     // from the path, and would read "exe".

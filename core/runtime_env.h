@@ -11,7 +11,10 @@ namespace plateau {
 // Sets the environment variables libgomp and OpenBLAS read at load time, and re-executes the
 // program once so they take effect. Returns normally in the re-executed process (or when
 // PLATEAU_NO_REEXEC=1, or if re-execution fails; then configureRuntime() reports it).
-void prepareProcess(int argc, char** argv);
+// computes = false (commands that only read runs: summaries, status, info): the environment is
+// set for the processes it starts, but this one is not re-executed (loading LibTorch twice was
+// most of a `sweep-summary`).
+void prepareProcess(int argc, char** argv, bool computes = true);
 
 struct RuntimeReport {
     QString blasLibrary;   // file that provides sgemm_

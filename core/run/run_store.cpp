@@ -284,7 +284,11 @@ Result<std::vector<StepMetrics>> RunStore::readMetrics(qint64 afterStep, const Q
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);
     const bool all = only == nullptr;
-    QString names = all ? "step, time_s, lr, grad_norm, step_ms" : "step, time_s";
+    // The fixed columns: all of them, or those named in `only` ("step_ms" etc.; step and time always).
+    const bool lr = all || only->contains("lr"), gradNorm = all || only->contains("grad_norm"), stepMs = all || only->contains("step_ms");
+    QString names = "step, time_s";
+    for (const auto& [want, name] : {std::pair{lr, "lr"}, std::pair{gradNorm, "grad_norm"}, std::pair{stepMs, "step_ms"}})
+        if (want) names += QString(", ") + name;
     std::vector<int> read;  // the columns fetched, in query order
     for (int c = 0; c < int(m_columns.size()); ++c)
         if (all || only->contains(m_columns[std::size_t(c)].key)) {
@@ -296,16 +300,15 @@ Result<std::vector<StepMetrics>> RunStore::readMetrics(qint64 afterStep, const Q
     if (!q.exec())
         return Error{metricsPath() + ": " + q.lastError().text()};
     std::vector<StepMetrics> out;
-    const int first = all ? 5 : 2;
+    const int first = 2 + int(lr) + int(gradNorm) + int(stepMs);
     while (q.next()) {
         StepMetrics m;
         m.step = q.value(0).toLongLong();
         m.timeS = val(q.value(1));
-        if (all) {
-            m.lr = val(q.value(2));
-            m.gradNorm = val(q.value(3));
-            m.stepMs = val(q.value(4));
-        }
+        int at = 2;
+        if (lr) m.lr = val(q.value(at++));
+        if (gradNorm) m.gradNorm = val(q.value(at++));
+        if (stepMs) m.stepMs = val(q.value(at++));
         m.values.assign(m_columns.size(), kNoValue);
         for (std::size_t i = 0; i < read.size(); ++i) m.values[std::size_t(read[i])] = val(q.value(first + int(i)));
         out.push_back(std::move(m));

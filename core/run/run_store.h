@@ -66,8 +66,9 @@ public:
     Status append(const std::vector<StepMetrics>& rows);
     // Every stored row in step order.
     Result<std::vector<StepMetrics>> readMetrics(qint64 afterStep = -1) const;
-    // The same with only step, time and the named columns read (the others, lr, grad norm and
-    // step ms are NaN): several times faster when a view needs one or two columns of many runs.
+    // The same with only step, time and the named columns read (the others NaN; "lr", "grad_norm"
+    // and "step_ms" may be named too): several times faster when a view needs one or two columns
+    // of many runs.
     Result<std::vector<StepMetrics>> readMetrics(qint64 afterStep, const QStringList* onlyColumns) const;
     // The last stored row's step (0 without rows), without reading the rows.
     Result<qint64> lastStep() const;

@@ -29,12 +29,15 @@ double tailMedian(const std::vector<StepMetrics>& rows, Get get, std::size_t cou
 Result<QJsonObject> runSummary(const QString& runDir) {
     auto store = RunStore::open(runDir, true);
     if (!store) return Error{store.error()};
-    auto rowsR = store.value()->readMetrics();
-    if (!rowsR) return Error{rowsR.error()};
-    const std::vector<StepMetrics>& rows = rowsR.value();
     const RunConfig& cfg = store.value()->config();
     const ExperimentInfo& einfo = cfg.info();
     const std::vector<MetricColumn>& columns = store.value()->columns();
+    // Every row of what the detector and the step time need; every column only of the tail that
+    // the final values are taken from (reading all columns of every row was most of the time).
+    const QStringList wanted{einfo.detector.column, "step_ms"};
+    auto rowsR = store.value()->readMetrics(-1, &wanted);
+    if (!rowsR) return Error{rowsR.error()};
+    const std::vector<StepMetrics>& rows = rowsR.value();
     const DetectorSeries series = detectorSeries(rows, columns, einfo.detector);
     const DropDetection det = detectDrops(series.steps, series.values);
     auto timeAt = [&](qint64 step) {
@@ -77,9 +80,24 @@ Result<QJsonObject> runSummary(const QString& runDir) {
         for (auto it = q.begin(); it != q.end(); ++it) summary[it.key()] = it.value();
     }
     // Final value of every column: the median over the last 5 % of rows (at most 200 rows; columns
-    // computed on a cadence use their last 200 values at most).
+    // computed on a cadence use their last 200 values at most). The tail is read with every column,
+    // widened until each column has its `tail` values there or the tail is the whole run.
+    std::vector<StepMetrics> tailRows;
+    for (std::size_t window = std::min(rows.size(), std::max<std::size_t>(2000, 20 * tail));; window = std::min(rows.size(), 4 * window)) {
+        const qint64 after = window >= rows.size() ? -1 : rows[rows.size() - window - 1].step;
+        auto t = store.value()->readMetrics(after);
+        if (!t) return Error{t.error()};
+        tailRows = std::move(t.value());
+        bool enough = true;
+        for (std::size_t c = 0; c < columns.size() && enough; ++c) {
+            std::size_t finite = 0;
+            for (const StepMetrics& m : tailRows) finite += std::isfinite(m.value(int(c))) ? 1 : 0;
+            enough = finite >= tail;
+        }
+        if (enough || window >= rows.size()) break;
+    }
     for (std::size_t c = 0; c < columns.size(); ++c)
-        summary["final_" + columns[c].key] = num(tailMedian(rows, [c](const StepMetrics& m) { return m.value(int(c)); }, tail));
+        summary["final_" + columns[c].key] = num(tailMedian(tailRows, [c](const StepMetrics& m) { return m.value(int(c)); }, tail));
     return QJsonObject{{"summary", summary}, {"detection", detection}, {"config", cfg.toJson()}};
 }
 

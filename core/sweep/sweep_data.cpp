@@ -5,9 +5,12 @@
 #include "run/run_store.h"
 
 #include <QFileInfo>
+#include <QThread>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <thread>
 
 namespace plateau {
 
@@ -47,11 +50,45 @@ Result<std::unique_ptr<SweepData>> SweepData::open(const QString& dir) {
     d->m_wanted = QStringList{d->detectorColumn()};
     d->m_runs.resize(d->m_sweep.points.size());
     d->m_stores.resize(d->m_sweep.points.size());
-    for (std::size_t i = 0; i < d->m_runs.size(); ++i) {
-        d->m_runs[i].point = &d->m_sweep.points[i];
-        d->load(i);
-    }
+    for (std::size_t i = 0; i < d->m_runs.size(); ++i) d->m_runs[i].point = &d->m_sweep.points[i];
+    d->loadAll();
     return d;
+}
+
+void SweepData::loadAll() {
+    for (auto& st : m_stores) st.reset();  // connections of this thread, closed here
+    for (SweepRun& r : m_runs) r.rows.clear();
+    // Each worker opens a point's store, reads it and closes it on its own thread (a SQLite
+    // connection is used only by the thread that opened it).
+    std::atomic<std::size_t> next{0};
+    auto work = [this, &next] {
+        for (std::size_t i; (i = next++) < m_runs.size();) {
+            SweepRun& r = m_runs[i];
+            const SweepPoint& p = *r.point;
+            r.progress = pointProgress(m_sweep, p);
+            if (!QFileInfo::exists(m_sweep.runDir(p) + "/config.json")) continue;
+            auto store = RunStore::open(m_sweep.runDir(p), true);
+            if (!store) {
+                r.problem = store.error();
+                continue;
+            }
+            r.columns = store.value()->columns();
+            r.problem.clear();
+            auto rows = store.value()->readMetrics(-1, &m_wanted);
+            if (!rows) {
+                r.problem = rows.error();
+                continue;
+            }
+            r.rows = std::move(rows.value());
+            const RunConfig& cfg = store.value()->config();
+            r.detection = detectOnRows(r.rows, r.columns, cfg.info().detector, cfg.train.steps);
+        }
+    };
+    const int threads = std::clamp(QThread::idealThreadCount(), 1, 8);
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads && std::size_t(t) < m_runs.size(); ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
 }
 
 // Opens the point's run if it exists and reads its new rows; re-runs its detection when rows came.
@@ -86,16 +123,13 @@ bool SweepData::load(std::size_t i) {
 void SweepData::want(const QString& key) {
     if (key.isEmpty() || m_wanted.contains(key)) return;
     m_wanted << key;
-    for (std::size_t i = 0; i < m_runs.size(); ++i) {
-        m_runs[i].rows.clear();
-        load(i);
-    }
+    loadAll();
 }
 
 bool SweepData::refresh() {
     bool changed = false;
     for (std::size_t i = 0; i < m_runs.size(); ++i)
-        if (m_runs[i].progress.folder != PointProgress::Folder::Finished || !m_stores[i]) changed = load(i) || changed;
+        if (m_runs[i].progress.folder != PointProgress::Folder::Finished) changed = load(i) || changed;  // finished: read in full
     return changed;
 }
 

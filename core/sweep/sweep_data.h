@@ -2,7 +2,7 @@
 // columns, progress and drop detection. refresh() reads what the runs wrote since (points still
 // training are followed; new run folders are picked up). Tolerant: an unreadable run is listed
 // with its problem and the others still load. No torch; one thread per SweepData (it holds the
-// runs' SQLite connections).
+// runs' SQLite connections); opening reads the runs on a few threads of its own.
 #pragma once
 
 #include "analysis/drop_detector.h"
@@ -57,6 +57,9 @@ public:
 private:
     SweepData() = default;
     bool load(std::size_t i);
+    // Loads every point from scratch on a few threads (each opens, reads and closes its runs'
+    // stores there); later refreshes open stores on the calling thread as needed.
+    void loadAll();
     Sweep m_sweep;
     std::vector<SweepRun> m_runs;
     std::vector<std::unique_ptr<RunStore>> m_stores;
