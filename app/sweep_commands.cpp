@@ -1,5 +1,7 @@
 #include "sweep_commands.h"
 
+#include "parallel_indices.h"
+
 #include "cli_commands.h"
 #include "cli_common.h"
 #include "run/run_summary.h"
@@ -692,19 +694,10 @@ int sweepSummary(const QStringList& args) {
     std::vector<Row> rowsOut(s.points.size());
     std::vector<Result<QJsonObject>> sums(s.points.size(), Error{QString()});
     std::vector<PointProgress> progress(s.points.size());
-    {
-        std::atomic<std::size_t> next{0};
-        auto work = [&] {
-            for (std::size_t i; (i = next++) < s.points.size();) {
-                progress[i] = pointProgress(s, s.points[i]);
-                if (QFileInfo::exists(s.runDir(s.points[i]) + "/config.json")) sums[i] = runSummary(s.runDir(s.points[i]));
-            }
-        };
-        std::vector<std::thread> pool;
-        for (int t = 1; t < std::clamp(QThread::idealThreadCount(), 1, 8); ++t) pool.emplace_back(work);
-        work();
-        for (std::thread& t : pool) t.join();
-    }
+    forEachIndexInParallel(s.points.size(), 8, [&](std::size_t i) {
+        progress[i] = pointProgress(s, s.points[i]);
+        if (QFileInfo::exists(s.runDir(s.points[i]) + "/config.json")) sums[i] = runSummary(s.runDir(s.points[i]));
+    });
     for (std::size_t i = 0; i < s.points.size(); ++i) {
         const SweepPoint& p = s.points[i];
         Row row{&p, folderName(progress[i].folder), {}, {}, false};

@@ -2,15 +2,13 @@
 
 #include "config.h"
 #include "experiment_info.h"
+#include "parallel_indices.h"
 #include "run/run_store.h"
 
 #include <QFileInfo>
-#include <QThread>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <thread>
 
 namespace plateau {
 
@@ -58,37 +56,12 @@ Result<std::unique_ptr<SweepData>> SweepData::open(const QString& dir) {
 void SweepData::loadAll() {
     for (auto& st : m_stores) st.reset();  // connections of this thread, closed here
     for (SweepRun& r : m_runs) r.rows.clear();
-    // Each worker opens a point's store, reads it and closes it on its own thread (a SQLite
-    // connection is used only by the thread that opened it).
-    std::atomic<std::size_t> next{0};
-    auto work = [this, &next] {
-        for (std::size_t i; (i = next++) < m_runs.size();) {
-            SweepRun& r = m_runs[i];
-            const SweepPoint& p = *r.point;
-            r.progress = pointProgress(m_sweep, p);
-            if (!QFileInfo::exists(m_sweep.runDir(p) + "/config.json")) continue;
-            auto store = RunStore::open(m_sweep.runDir(p), true);
-            if (!store) {
-                r.problem = store.error();
-                continue;
-            }
-            r.columns = store.value()->columns();
-            r.problem.clear();
-            auto rows = store.value()->readMetrics(-1, &m_wanted);
-            if (!rows) {
-                r.problem = rows.error();
-                continue;
-            }
-            r.rows = std::move(rows.value());
-            const RunConfig& cfg = store.value()->config();
-            r.detection = detectOnRows(r.rows, r.columns, cfg.info().detector, cfg.train.steps);
-        }
-    };
-    const int threads = std::clamp(QThread::idealThreadCount(), 1, 8);
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads && std::size_t(t) < m_runs.size(); ++t) pool.emplace_back(work);
-    work();
-    for (std::thread& t : pool) t.join();
+    // Each point is read and its store closed on the worker that takes it (a SQLite connection
+    // is used only by the thread that opened it); load(i) touches only point i's state.
+    forEachIndexInParallel(m_runs.size(), 8, [this](std::size_t i) {
+        load(i);
+        m_stores[i].reset();
+    });
 }
 
 // Opens the point's run if it exists and reads its new rows; re-runs its detection when rows came.
