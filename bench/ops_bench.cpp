@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "model/fast_linear.h"
+#include "model/fused_layers.h"
 #include "model/fused_attention.h"
 #include "runtime_env.h"
 #include "experiments/matrix_completion/mc_experiment.h"
@@ -58,6 +59,14 @@ int main(int argc, char** argv) {
         auto Wqkv = torch::randn({3 * width, width}).requires_grad_(), Wo = torch::randn({width, width}).requires_grad_();
         auto bq = torch::zeros({3 * width}).requires_grad_(), bo = torch::zeros({width}).requires_grad_();
         auto b1 = torch::zeros({ffn}).requires_grad_(), b2 = torch::zeros({width}).requires_grad_();
+        const auto gw0 = torch::randn({batch, T, width});
+        std::printf("MLP (up, GELU, down) fwd+bwd, %d x %d x %d: fused %.2f ms, oneDNN linears + torch::gelu %.2f ms\n",
+                    batch * T, width, ffn,
+                    timeMs([&] { fusedGeluMlp(h, W1, b1, W2, b2, torch::Tensor()).backward(gw0); }, reps),
+                    timeMs([&] { fastLinear(torch::gelu(fastLinear(h, W1, b1)), W2, b2).backward(gw0); }, reps));
+        std::printf("out-projection + residual + layernorm fwd+bwd: fused %.2f ms, separate %.2f ms\n",
+                    timeMs([&] { fusedLayerNorm(fastLinear(h, Wo, bo, r), w, bias, 1e-12).backward(gw0); }, reps),
+                    timeMs([&] { torch::layer_norm(r + fastLinear(h, Wo, bo), {width}, w, bias, 1e-12).backward(gw0); }, reps));
         for (bool dnn : {false, true}) {
             auto lin = [&](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
                 return dnn ? fastLinear(x, w, b) : torch::linear(x, w, b);
@@ -76,10 +85,19 @@ int main(int argc, char** argv) {
              {"model.layers", layers}, {"model.heads", heads}})
         if (Status st = cfg.set(key, v); !st) return std::fprintf(stderr, "%s\n", qPrintable(st.error())), 2;
     cfg.train.evalEvery = 0;
+    auto without = [](bool KernelOptions::*off) {
+        KernelOptions k;
+        k.*off = false;
+        return k;
+    };
+    KernelOptions noDnn = without(&KernelOptions::oneDnnLinear);
+    noDnn.fusedMlp = false;  // the fused MLP runs on oneDNN's GEMM
     const std::vector<std::pair<const char*, KernelOptions>> variants = {
         {"all fast kernels", KernelOptions{}},
-        {"no oneDNN linears", KernelOptions{true, false}},
-        {"no fused attention", KernelOptions{false, true}},
+        {"no fused MLP", without(&KernelOptions::fusedMlp)},
+        {"no fused norm/resid", without(&KernelOptions::fusedNorm)},
+        {"no oneDNN linears", noDnn},
+        {"no fused attention", without(&KernelOptions::fusedAttention)},
         {"plain LibTorch ops", KernelOptions::plain()}};
     for (const auto& [name, k] : variants) {
         Trainer t(cfg);

@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "model/bert_encoder.h"
+#include "model/fused_layers.h"
 #include "test_bf16.h"
 #include "test_main.h"
 
@@ -238,6 +239,76 @@ private slots:
             const double err = (gf[i] - gp[i]).abs().max().item<double>();
             QVERIFY2(err <= 1e-4 * scale + 1e-9, qPrintable(QString("param %1: err %2 scale %3").arg(i).arg(err).arg(scale)));
         }
+    }
+    void fusedLayersMatchLibTorch_data() {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("width");
+        QTest::addColumn<int>("ffn");
+        QTest::addColumn<bool>("biases");
+        QTest::addColumn<bool>("residual");
+        QTest::newRow("quick 48x192, rows not a block multiple") << 6403 << 48 << 192 << true << true;
+        QTest::newRow("no biases, no residual (decoders)") << 777 << 32 << 128 << false << false;
+        QTest::newRow("one short block") << 5 << 16 << 64 << true << false;
+        QTest::newRow("F >= 1024: one block per thread") << 300 << 64 << 1024 << true << true;
+    }
+    void fusedLayersMatchLibTorch() {
+        // fusedGeluMlp and fusedLayerNorm against the LibTorch ops they replace: outputs and every
+        // gradient, at sizes that exercise partial row blocks, absent biases and the large-F path.
+        QFETCH(int, rows);
+        QFETCH(int, width);
+        QFETCH(int, ffn);
+        QFETCH(bool, biases);
+        QFETCH(bool, residual);
+        torch::manual_seed(5);
+        auto leaf = [](torch::Tensor t) { return t.requires_grad_(); };
+        auto x = leaf(torch::randn({rows, width})), r = leaf(torch::randn({rows, width}));
+        auto w1 = leaf(torch::randn({ffn, width}) * 0.3), w2 = leaf(torch::randn({width, ffn}) * 0.1);
+        auto b1 = leaf(torch::randn({ffn})), b2 = leaf(torch::randn({width}));
+        const auto noTensor = torch::Tensor();
+        auto grads = [&](const torch::Tensor& y, const torch::Tensor& g) {
+            std::vector<torch::Tensor> inputs = {x, w1, w2};
+            if (biases) inputs.insert(inputs.end(), {b1, b2});
+            if (residual) inputs.push_back(r);
+            return torch::autograd::grad({y}, inputs, {g});
+        };
+        const auto g = torch::randn({rows, width});
+        const auto yf = fusedGeluMlp(x, w1, biases ? b1 : noTensor, w2, biases ? b2 : noTensor, residual ? r : noTensor);
+        auto yp = torch::linear(torch::gelu(torch::linear(x, w1, biases ? b1 : noTensor)), w2, biases ? b2 : noTensor);
+        if (residual) yp = yp + r;
+        const auto gf = grads(yf, g), gp = grads(yp, g);
+        auto close = [](const torch::Tensor& a, const torch::Tensor& b, double rel, const char* what) {
+            const double scale = b.abs().max().item<double>(), err = (a - b).abs().max().item<double>();
+            if (err > rel * scale + 1e-6) qWarning("%s: err %.3g of %.3g", what, err, scale);
+            return err <= rel * scale + 1e-6;
+        };
+        QVERIFY(close(yf, yp, 1e-5, "mlp output"));
+        for (std::size_t i = 0; i < gf.size(); ++i) QVERIFY2(close(gf[i], gp[i], 1e-4, "mlp grad"), qPrintable(QString::number(i)));
+
+        auto nw = leaf(torch::randn({width})), nb = leaf(torch::randn({width}));
+        const auto xs = (x * 3.0 + 2.0).detach().requires_grad_();  // an offset the two-pass variance must survive
+        const auto nf = fusedLayerNorm(xs, nw, nb, 1e-12), np = torch::layer_norm(xs, {width}, nw, nb, 1e-12);
+        QVERIFY(close(nf, np, 1e-5, "norm output"));
+        const auto hf = torch::autograd::grad({nf}, {xs, nw, nb}, {g}), hp = torch::autograd::grad({np}, {xs, nw, nb}, {g});
+        for (int i = 0; i < 3; ++i) QVERIFY2(close(hf[std::size_t(i)], hp[std::size_t(i)], 1e-4, "norm grad"), qPrintable(QString::number(i)));
+    }
+    void fusedGeluIsExactGelu() {
+        // The polynomial erf against torch::gelu's (exact) one, over the range that matters and
+        // the tails: absolute error at float rounding, derivative too (through the MLP backward).
+        const auto u = torch::linspace(-12.0, 12.0, 200001);
+        // A 1-wide MLP with W1 = W2 = 1 and no biases is GELU itself.
+        const auto x = u.unsqueeze(1).requires_grad_();
+        const auto one = torch::ones({1, 1});
+        const auto y = fusedGeluMlp(x, one, torch::Tensor(), one, torch::Tensor(), torch::Tensor());
+        const auto ref = torch::gelu(u.to(torch::kFloat64)).to(torch::kFloat32);
+        const double err = (y.squeeze(1) - ref).abs().max().item<double>();
+        qInfo("fused GELU: largest absolute error %.2e on [-12, 12]", err);
+        QVERIFY2(err < 2e-6, qPrintable(QString::number(err)));
+        const auto dy = torch::autograd::grad({y.sum()}, {x})[0].squeeze(1);
+        const auto u64 = u.to(torch::kFloat64);
+        const auto dref = (0.5 * (1 + torch::erf(u64 / std::sqrt(2.0))) + u64 * torch::exp(-0.5 * u64 * u64) / std::sqrt(2 * M_PI)).to(torch::kFloat32);
+        const double derr = (dy - dref).abs().max().item<double>();
+        qInfo("fused GELU': largest absolute error %.2e", derr);
+        QVERIFY2(derr < 2e-6, qPrintable(QString::number(derr)));
     }
     void bf16NearFp32() {
         // train.precision = bf16 (precision.h): the linears from bf16 copies with fp32 accumulation.

@@ -67,32 +67,51 @@ private slots:
         QTest::newRow("adamw") << true << 0.1;
     }
     void adamMatchesLibTorch() {
+        // Several tensors in one update (the multi-tensor loop splits the flat range across
+        // tensor boundaries: one tensor above the 16384-element grain, one tiny, one without
+        // decay, one without a gradient), each against LibTorch's optimiser on its own.
         QFETCH(bool, decoupled);
         QFETCH(double, wd);
         torch::manual_seed(0);
-        auto a = torch::randn({50, 30}).requires_grad_();
-        auto b = a.detach().clone().requires_grad_();
+        const std::vector<std::vector<std::int64_t>> shapes = {{50, 30}, {7}, {200, 100}, {3, 3}, {5}};
+        std::vector<torch::Tensor> mineParams, refParams, targets;
+        std::vector<std::unique_ptr<torch::optim::Optimizer>> refs;
         Adam mine(0.9, 0.999, 1e-8, decoupled);
-        mine.add("a", a, wd);
-        std::unique_ptr<torch::optim::Optimizer> ref;
-        if (decoupled)
-            ref = std::make_unique<torch::optim::AdamW>(std::vector<torch::Tensor>{b},
-                                                        torch::optim::AdamWOptions(1e-2).weight_decay(wd));
-        else
-            ref = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{b},
-                                                       torch::optim::AdamOptions(1e-2).weight_decay(wd));
-        const auto target = torch::randn({50, 30});
-        for (int i = 0; i < 50; ++i) {
-            a.mutable_grad().reset();
-            b.mutable_grad().reset();
-            (a - target).pow(3).abs().sum().backward();
-            (b - target).pow(3).abs().sum().backward();
-            mine.step(1e-2);
-            ref->step();
+        for (std::size_t i = 0; i < shapes.size(); ++i) {
+            auto a = torch::randn(shapes[i]).requires_grad_();
+            auto b = a.detach().clone().requires_grad_();
+            const double d = i == 1 ? 0.0 : wd;  // a parameter outside the decay group
+            mine.add("p" + std::to_string(i), a, d);
+            if (decoupled)
+                refs.push_back(std::make_unique<torch::optim::AdamW>(std::vector<torch::Tensor>{b},
+                                                                     torch::optim::AdamWOptions(1e-2).weight_decay(d)));
+            else
+                refs.push_back(std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{b},
+                                                                    torch::optim::AdamOptions(1e-2).weight_decay(d)));
+            mineParams.push_back(a);
+            refParams.push_back(b);
+            targets.push_back(torch::randn(shapes[i]));
         }
-        const double diff = (a - b).abs().max().item<double>();
-        QVERIFY2(diff < 1e-5, qPrintable(QString("max diff %1").arg(diff)));
-        QVERIFY((a - target).abs().mean().item<double>() < 1.0);  // it actually moved
+        const std::size_t frozen = 4;  // never gets a gradient: must not move
+        const auto frozenBefore = mineParams[frozen].detach().clone();
+        for (int step = 0; step < 50; ++step) {
+            for (std::size_t i = 0; i < shapes.size(); ++i) {
+                if (i == frozen) continue;
+                mineParams[i].mutable_grad().reset();
+                refParams[i].mutable_grad().reset();
+                (mineParams[i] - targets[i]).pow(3).abs().sum().backward();
+                (refParams[i] - targets[i]).pow(3).abs().sum().backward();
+                refs[i]->step();
+            }
+            mine.step(1e-2);
+        }
+        for (std::size_t i = 0; i < shapes.size(); ++i) {
+            if (i == frozen) continue;
+            const double diff = (mineParams[i] - refParams[i]).abs().max().item<double>();
+            QVERIFY2(diff < 1e-5, qPrintable(QString("tensor %1: max diff %2").arg(i).arg(diff)));
+            QVERIFY((mineParams[i] - targets[i]).abs().mean().item<double>() < 1.0);  // it actually moved
+        }
+        QVERIFY(torch::equal(mineParams[frozen], frozenBefore));
         QCOMPARE(mine.stepCount(), std::int64_t(50));
     }
     void clipping() {

@@ -4,6 +4,7 @@
 
 #include "model/fast_linear.h"
 #include "model/fused_attention.h"
+#include "model/fused_layers.h"
 #include "model/init.h"
 
 #include <cmath>
@@ -152,18 +153,39 @@ torch::Tensor BertEncoderImpl::linear(torch::nn::Linear& l, const torch::Tensor&
     return m_kernels.oneDnnLinear ? fastLinear(x, l->weight, l->bias) : l(x);
 }
 
+bool BertEncoderImpl::fastFp32(const torch::Tensor& x) const {
+    return !m_kernels.bf16 && m_kernels.oneDnnLinear && x.scalar_type() == torch::kFloat32;
+}
+
+torch::Tensor BertEncoderImpl::residualLinear(torch::nn::Linear& l, const torch::Tensor& x, const torch::Tensor& residual) {
+    if (m_kernels.fusedNorm && fastFp32(x)) return fastLinear(x, l->weight, l->bias, residual);
+    return residual + linear(l, x);
+}
+
+torch::Tensor BertEncoderImpl::mlp(BertLayerRefs& l, const torch::Tensor& h) {
+    if (m_kernels.fusedMlp && fastFp32(h))
+        return fusedGeluMlp(h, l.intermediate->weight, l.intermediate->bias, l.output->weight, l.output->bias, h);
+    return residualLinear(l.output, torch::gelu(linear(l.intermediate, h)), h);
+}
+
+torch::Tensor BertEncoderImpl::norm(torch::nn::LayerNorm& n, const torch::Tensor& x) const {
+    if (m_kernels.fusedNorm && x.scalar_type() == torch::kFloat32)
+        return fusedLayerNorm(x, n->weight, n->bias, n->options.eps());
+    return n(x);
+}
+
 ForwardOutput BertEncoderImpl::forward(const torch::Tensor& tokens, const ForwardOptions& opts) {
     const auto T = tokens.size(1);
     TORCH_CHECK(T <= m_dims.maxPositions, "sequence longer than max positions");
     ForwardOutput out;
     auto positions = torch::arange(T, torch::kInt64);
-    auto h = m_embNorm(m_wordEmb(tokens) + m_posEmb(positions));  // (B, T, D)
+    auto h = norm(m_embNorm, m_wordEmb(tokens) + m_posEmb(positions));  // (B, T, D)
     if (opts.hiddenStates) out.hiddenStates.push_back(h);
     for (int li = 0; li < int(m_layers.size()); ++li) {
         BertLayerRefs& l = m_layers[std::size_t(li)];
         auto a = attention(li, l, h, opts, out);
-        h = l.attnNorm(h + linear(l.attnOut, a));
-        h = l.outNorm(h + linear(l.output, torch::gelu(linear(l.intermediate, h))));
+        h = norm(l.attnNorm, residualLinear(l.attnOut, a, h));
+        h = norm(l.outNorm, mlp(l, h));
         if (opts.hiddenStates) out.hiddenStates.push_back(h);
     }
     out.output = m_readOut(h).squeeze(-1);  // (B, T)

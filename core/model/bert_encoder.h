@@ -28,7 +28,9 @@ struct KernelOptions {
     bool fusedAttention = true;  // model/fused_attention.h (and one GEMM for Q, K, V)
     bool oneDnnLinear = true;    // model/fast_linear.h
     bool bf16 = false;           // train.precision = bf16: the linears through bf16Linear (precision.h)
-    static KernelOptions plain() { return {false, false, false}; }
+    bool fusedMlp = true;        // model/fused_layers.h: GEMM, GELU, GEMM in cache-sized row blocks (needs oneDnnLinear)
+    bool fusedNorm = true;       // model/fused_layers.h: LayerNorm kernels; residuals added inside the GEMMs
+    static KernelOptions plain() { return {false, false, false, false, false}; }
 };
 
 // Besides predicting: what to keep, and the per-head hooks of the analyses (head_hooks.h).
@@ -85,6 +87,10 @@ private:
     void initialise(c10::optional<torch::Generator> gen);
     torch::Tensor attention(int layer, BertLayerRefs& l, const torch::Tensor& h, const ForwardOptions& o, ForwardOutput& out);
     torch::Tensor linear(torch::nn::Linear& l, const torch::Tensor& x);
+    bool fastFp32(const torch::Tensor& x) const;  // the fp32 oneDNN path (not bf16, not plain ops)
+    torch::Tensor residualLinear(torch::nn::Linear& l, const torch::Tensor& x, const torch::Tensor& residual);
+    torch::Tensor mlp(BertLayerRefs& l, const torch::Tensor& h);  // h + FFN(h)
+    torch::Tensor norm(torch::nn::LayerNorm& n, const torch::Tensor& x) const;
 
     BertDims m_dims;
     KernelOptions m_kernels;

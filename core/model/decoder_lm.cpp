@@ -6,6 +6,7 @@
 
 #include "model/fast_linear.h"
 #include "model/fused_attention.h"
+#include "model/fused_layers.h"
 
 #include <cmath>
 
@@ -145,7 +146,9 @@ torch::Tensor DecoderLMImpl::attention(int layer, const DecoderBlockRefs& b, con
     return linear(b.attnProj, ctx.transpose(1, 2).reshape({B, T, D}));
 }
 
-torch::Tensor DecoderLMImpl::mlp(const DecoderBlockRefs& b, const torch::Tensor& h) const {
+torch::Tensor DecoderLMImpl::mlp(const DecoderBlockRefs& b, const torch::Tensor& h, const torch::Tensor& residual) const {
+    if (m_dims.mlp == DecoderDims::Mlp::Gelu && !m_bf16 && oneDnn(h))
+        return fusedGeluMlp(h, b.cFc->weight, b.cFc->bias, b.mlpProj->weight, b.mlpProj->bias, residual);
     torch::Tensor x = linear(b.cFc, h);
     switch (m_dims.mlp) {
     case DecoderDims::Mlp::Gelu: x = torch::gelu(x); break;
@@ -153,7 +156,12 @@ torch::Tensor DecoderLMImpl::mlp(const DecoderBlockRefs& b, const torch::Tensor&
     case DecoderDims::Mlp::Relu: x = torch::relu(x); break;
     case DecoderDims::Mlp::None: break;
     }
-    return linear(b.mlpProj, x);
+    return residual + linear(b.mlpProj, x);
+}
+
+torch::Tensor DecoderLMImpl::norm(torch::nn::LayerNorm n, const torch::Tensor& x) const {
+    if (m_fastLinear && x.scalar_type() == torch::kFloat32) return fusedLayerNorm(x, n->weight, n->bias, n->options.eps());
+    return n(x);
 }
 
 DecoderForwardOutput DecoderLMImpl::forward(const torch::Tensor& tokens, const DecoderForwardOptions& o) {
@@ -163,22 +171,22 @@ DecoderForwardOutput DecoderLMImpl::forward(const torch::Tensor& tokens, const D
     torch::Tensor h = m_wte(tokens);  // (B, T, D)
     if (m_wpe) h = h + m_wpe(torch::arange(T, torch::kInt64));
     if (o.hiddenStates) out.hiddenStates.push_back(h);
-    const auto norm = m_dims.norm;
+    const auto normKind = m_dims.norm;
     for (int l = 0; l < int(m_blocks.size()); ++l) {
         DecoderBlockRefs& b = m_blocks[std::size_t(l)];
-        if (norm == DecoderDims::Norm::Pre) {
-            h = h + attention(l, b, b.ln1(h), o, out);
-            if (b.cFc) h = h + mlp(b, b.ln2(h));
-        } else if (norm == DecoderDims::Norm::Post) {
-            h = b.ln1(h + attention(l, b, h, o, out));
-            if (b.cFc) h = b.ln2(h + mlp(b, h));
+        if (normKind == DecoderDims::Norm::Pre) {
+            h = h + attention(l, b, norm(b.ln1, h), o, out);
+            if (b.cFc) h = mlp(b, norm(b.ln2, h), h);
+        } else if (normKind == DecoderDims::Norm::Post) {
+            h = norm(b.ln1, h + attention(l, b, h, o, out));
+            if (b.cFc) h = norm(b.ln2, mlp(b, h, h));
         } else {
             h = h + attention(l, b, h, o, out);
-            if (b.cFc) h = h + mlp(b, h);
+            if (b.cFc) h = mlp(b, h, h);
         }
         if (o.hiddenStates) out.hiddenStates.push_back(h);
     }
-    if (m_lnF) h = m_lnF(h);
+    if (m_lnF) h = norm(m_lnF, h);
     if (m_bf16) {
         out.logits = bf16Linear(h, headWeight(), torch::Tensor());
         return out;

@@ -10,6 +10,20 @@ namespace plateau {
 
 // x: (..., in), weight: (out, in), bias: (out) or undefined (no bias). Differentiable in all.
 torch::Tensor fastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+// residual + x W^T + b, residual shaped as the output: the residual is the GEMM's starting value
+// (no separate pass over memory to add it). Differentiable in all four.
+torch::Tensor fastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                         const torch::Tensor& residual);
+
+// C (M, N) = op(A) op(B) + beta C, all row-major, float32, through dnnl_sgemm (which runs on one
+// thread when called inside a parallel region). Throws on a oneDNN error.
+void sgemm(char ta, char tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+           int64_t ldb, float beta, float* C, int64_t ldc);
+
+// LibTorch 1.13's custom autograd Functions cannot take undefined tensors (their inputs' device is
+// read): an absent optional input (bias, residual) travels into one as this empty placeholder.
+inline torch::Tensor orAbsent(const torch::Tensor& t) { return t.defined() ? t : torch::empty({0}); }
+inline bool present(const torch::Tensor& t) { return t.defined() && t.numel() > 0; }
 
 // train.precision = bf16 (precision.h): x W^T from bf16 copies of x and W with fp32 accumulation,
 // the result in fp32, plus the fp32 bias. Differentiable; the gradients reach the fp32 master
