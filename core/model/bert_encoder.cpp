@@ -19,7 +19,12 @@ std::shared_ptr<nn::Module> container(nn::Module& parent, const std::string& nam
 nn::LayerNorm makeNorm(int d) { return nn::LayerNorm(nn::LayerNormOptions({d}).eps(1e-12)); }
 }  // namespace
 
-BertEncoderImpl::BertEncoderImpl(const BertDims& dims) : m_dims(dims) {
+KernelOptions& defaultKernels() {
+    static KernelOptions k;
+    return k;
+}
+
+BertEncoderImpl::BertEncoderImpl(const BertDims& dims) : m_dims(dims), m_kernels(defaultKernels()) {
     const int d = dims.width;
     auto embeddings = container(*this, "embeddings");
     m_wordEmb = embeddings->register_module(

@@ -33,6 +33,11 @@ struct KernelOptions {
     static KernelOptions plain() { return {false, false, false, false, false}; }
 };
 
+// The kernels every encoder built afterwards starts with (all fast unless changed). For tests and
+// benchmarks that must reproduce the arithmetic of builds from before a kernel existed
+// (tst_fixtures); change it before any model is built, from one thread.
+KernelOptions& defaultKernels();
+
 // Besides predicting: what to keep, and the per-head hooks of the analyses (head_hooks.h).
 struct ForwardOptions : HeadHooks {
     bool attentions = false;    // keep every layer's attention probabilities

@@ -84,20 +84,26 @@ inline void weightedRowSum(const float* __restrict w, std::int64_t ws, const flo
 }
 
 // Loads head h of sequence b: Q scaled into q (T, dh); K into k (T, dh) and/or kt (dh, Tp,
-// zero-padded); V into v (T, dh) and/or vt (dh, Tp). Null targets are skipped.
+// zero-padded); V into v (T, dh) and/or vt (dh, Tp). Which targets are filled is a template
+// parameter: no per-element branches, and the row copies vectorise.
+template <int DH, bool K, bool KT, bool V, bool VT>
 inline void gatherHead(const Shape& s, const float* __restrict src, std::int64_t ho, std::int64_t Tp,
-                       float* q, float* k, float* kt, float* v, float* vt) {
-    const std::int64_t T = s.T, D = s.D, dh = s.dh;
+                       float* __restrict q, float* __restrict k, float* __restrict kt, float* __restrict v,
+                       float* __restrict vt) {
+    const std::int64_t T = s.T, D = s.D, dh = DH > 0 ? DH : s.dh;
+    const float scale = s.scale;
     for (std::int64_t t = 0; t < T; ++t) {
-        const float* row = src + t * 3 * D;
-        for (std::int64_t c = 0; c < dh; ++c) {
-            q[t * dh + c] = row[ho + c] * s.scale;
-            const float kv = row[D + ho + c], vv = row[2 * D + ho + c];
-            if (k) k[t * dh + c] = kv;
-            if (kt) kt[c * Tp + t] = kv;
-            if (v) v[t * dh + c] = vv;
-            if (vt) vt[c * Tp + t] = vv;
-        }
+        const float* __restrict qr = src + t * 3 * D + ho;
+        const float* __restrict kr = qr + D;
+        const float* __restrict vr = qr + 2 * D;
+#pragma omp simd
+        for (std::int64_t c = 0; c < dh; ++c) q[t * dh + c] = qr[c] * scale;
+        if constexpr (K) std::memcpy(k + t * dh, kr, sizeof(float) * std::size_t(dh));
+        if constexpr (V) std::memcpy(v + t * dh, vr, sizeof(float) * std::size_t(dh));
+        if constexpr (KT)
+            for (std::int64_t c = 0; c < dh; ++c) kt[c * Tp + t] = kr[c];
+        if constexpr (VT)
+            for (std::int64_t c = 0; c < dh; ++c) vt[c * Tp + t] = vr[c];
     }
 }
 
@@ -114,7 +120,7 @@ void forwardImpl(const Shape& s, const float* __restrict qkv, float* __restrict 
     float* row = kt + dh * Tp;    // (Tp) scores of one query
     for (std::int64_t bh = begin; bh < end; ++bh) {
         const std::int64_t b = bh / s.H, ho = (bh % s.H) * dh;
-        gatherHead(s, qkv + b * T * 3 * D, ho, Tp, q, nullptr, kt, v, nullptr);
+        gatherHead<DH, false, true, true, false>(s, qkv + b * T * 3 * D, ho, Tp, q, nullptr, kt, v, nullptr);
         float* __restrict P = probs + bh * T * T;
         for (std::int64_t i = 0; i < T; ++i) {
             rowProduct(q + i * dh, kt, Tp, dh, row);  // scores of query i
@@ -156,7 +162,7 @@ void backwardImpl(const Shape& s, const float* __restrict qkv, const float* __re
     float* dS = vt + dh * Tp;  // (T, Tp)
     for (std::int64_t bh = begin; bh < end; ++bh) {
         const std::int64_t b = bh / s.H, ho = (bh % s.H) * dh;
-        gatherHead(s, qkv + b * T * 3 * D, ho, Tp, q, k, nullptr, nullptr, vt);
+        gatherHead<DH, true, false, false, true>(s, qkv + b * T * 3 * D, ho, Tp, q, k, nullptr, nullptr, vt);
         for (std::int64_t t = 0; t < T; ++t)
             std::memcpy(go + t * dh, gradOut + (b * T + t) * D + ho, sizeof(float) * std::size_t(dh));
         const float* __restrict P = probs + bh * T * T;
