@@ -291,21 +291,28 @@ private slots:
         const auto hf = torch::autograd::grad({nf}, {xs, nw, nb}, {g}), hp = torch::autograd::grad({np}, {xs, nw, nb}, {g});
         for (int i = 0; i < 3; ++i) QVERIFY2(close(hf[std::size_t(i)], hp[std::size_t(i)], 1e-4, "norm grad"), qPrintable(QString::number(i)));
     }
-    void fusedGeluIsExactGelu() {
-        // The polynomial erf against torch::gelu's (exact) one, over the range that matters and
+    void fusedGeluMatchesTorch_data() {
+        QTest::addColumn<bool>("tanhForm");
+        QTest::newRow("exact (erf)") << false;
+        QTest::newRow("tanh (GPT-2)") << true;
+    }
+    void fusedGeluMatchesTorch() {
+        // The polynomial erf / tanh against torch::gelu in float64, over the range that matters and
         // the tails: absolute error at float rounding, derivative too (through the MLP backward).
+        QFETCH(bool, tanhForm);
         const auto u = torch::linspace(-12.0, 12.0, 200001);
         // A 1-wide MLP with W1 = W2 = 1 and no biases is GELU itself.
         const auto x = u.unsqueeze(1).requires_grad_();
         const auto one = torch::ones({1, 1});
-        const auto y = fusedGeluMlp(x, one, torch::Tensor(), one, torch::Tensor(), torch::Tensor());
-        const auto ref = torch::gelu(u.to(torch::kFloat64)).to(torch::kFloat32);
-        const double err = (y.squeeze(1) - ref).abs().max().item<double>();
+        const auto y = fusedGeluMlp(x, one, torch::Tensor(), one, torch::Tensor(), torch::Tensor(),
+                                    tanhForm ? GeluForm::Tanh : GeluForm::Erf);
+        const auto u64 = u.to(torch::kFloat64).requires_grad_();
+        const auto ref64 = tanhForm ? torch::gelu(u64, "tanh") : torch::gelu(u64);
+        const auto dref = torch::autograd::grad({ref64.sum()}, {u64})[0].to(torch::kFloat32);
+        const double err = (y.squeeze(1) - ref64.detach().to(torch::kFloat32)).abs().max().item<double>();
         qInfo("fused GELU: largest absolute error %.2e on [-12, 12]", err);
         QVERIFY2(err < 2e-6, qPrintable(QString::number(err)));
         const auto dy = torch::autograd::grad({y.sum()}, {x})[0].squeeze(1);
-        const auto u64 = u.to(torch::kFloat64);
-        const auto dref = (0.5 * (1 + torch::erf(u64 / std::sqrt(2.0))) + u64 * torch::exp(-0.5 * u64 * u64) / std::sqrt(2 * M_PI)).to(torch::kFloat32);
         const double derr = (dy - dref).abs().max().item<double>();
         qInfo("fused GELU': largest absolute error %.2e", derr);
         QVERIFY2(derr < 2e-6, qPrintable(QString::number(derr)));

@@ -147,8 +147,10 @@ torch::Tensor DecoderLMImpl::attention(int layer, const DecoderBlockRefs& b, con
 }
 
 torch::Tensor DecoderLMImpl::mlp(const DecoderBlockRefs& b, const torch::Tensor& h, const torch::Tensor& residual) const {
-    if (m_dims.mlp == DecoderDims::Mlp::Gelu && !m_bf16 && oneDnn(h))
-        return fusedGeluMlp(h, b.cFc->weight, b.cFc->bias, b.mlpProj->weight, b.mlpProj->bias, residual);
+    const bool gelu = m_dims.mlp == DecoderDims::Mlp::Gelu || m_dims.mlp == DecoderDims::Mlp::GeluTanh;
+    if (gelu && !m_bf16 && oneDnn(h))
+        return fusedGeluMlp(h, b.cFc->weight, b.cFc->bias, b.mlpProj->weight, b.mlpProj->bias, residual,
+                            m_dims.mlp == DecoderDims::Mlp::Gelu ? GeluForm::Erf : GeluForm::Tanh);
     torch::Tensor x = linear(b.cFc, h);
     switch (m_dims.mlp) {
     case DecoderDims::Mlp::Gelu: x = torch::gelu(x); break;

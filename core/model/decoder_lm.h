@@ -70,7 +70,7 @@ private:
     bool oneDnn(const torch::Tensor& x) const;
     torch::Tensor attention(int layer, const DecoderBlockRefs& b, const torch::Tensor& h, const DecoderForwardOptions& o,
                             DecoderForwardOutput& out);
-    // residual + MLP(h); GELU (exact) through fusedGeluMlp on the fast fp32 path.
+    // residual + MLP(h); either GELU form through fusedGeluMlp on the fast fp32 path.
     torch::Tensor mlp(const DecoderBlockRefs& b, const torch::Tensor& h, const torch::Tensor& residual) const;
     torch::Tensor norm(torch::nn::LayerNorm n, const torch::Tensor& x) const;  // fusedLayerNorm on the fast path
     torch::Tensor rotate(const torch::Tensor& x) const;  // (B, T, H, dh) -> rotary-embedded

@@ -42,7 +42,7 @@ class GeluMlpFn : public torch::autograd::Function<GeluMlpFn> {
 public:
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& xIn,
                                  const torch::Tensor& w1In, const torch::Tensor& b1In, const torch::Tensor& w2In,
-                                 const torch::Tensor& b2, const torch::Tensor& residual) {
+                                 const torch::Tensor& b2, const torch::Tensor& residual, bool tanhForm) {
         const std::int64_t D = w1In.size(1), F = w1In.size(0);
         const torch::Tensor x = xIn.reshape({-1, D}).contiguous();
         const torch::Tensor w1 = w1In.contiguous(), w2 = w2In.contiguous();
@@ -69,11 +69,12 @@ public:
                 if (present(b1))
                     for (std::int64_t i = 0; i < n; ++i) std::copy_n(cdata(b1), F, ub + i * F);
                 sgemm('N', 'T', n, F, D, cdata(x) + r0 * D, D, cdata(w1), D, present(b1) ? 1.0f : 0.0f, ub, F);  // u = x W1^T + b1
-                k.geluForward(ub, a, n * F);
+                (tanhForm ? k.geluTanhForward : k.geluForward)(ub, a, n * F);
                 sgemm('N', 'T', n, D, F, a, F, cdata(w2), F, 1.0f, y.data_ptr<float>() + r0 * D, D);  // y += a W2^T
             }
         });
         ctx->save_for_backward({x, w1, w2, u});
+        ctx->saved_data["tanh"] = tanhForm;
         ctx->saved_data["b1"] = present(b1);
         ctx->saved_data["b2"] = present(b2);
         ctx->saved_data["residual"] = present(residual);
@@ -95,6 +96,7 @@ public:
         torch::Tensor gb1c = torch::zeros({split.chunks, F}, opts), gb2c = torch::zeros({split.chunks, D}, opts);
         torch::Tensor scratch = torch::empty({split.chunks, 3 * block * F}, opts);
         const auto& k = pw::kernels();
+        const bool tanhForm = ctx->saved_data["tanh"].toBool();
         forEachChunk(split, [&](std::int64_t c) {
             float* ga = scratch.data_ptr<float>() + c * 3 * block * F;
             float* a = ga + block * F;
@@ -108,7 +110,7 @@ public:
                 const float* gyb = cdata(gy) + r0 * D;
                 const float* ub = cdata(u) + r0 * F;
                 sgemm('N', 'N', n, F, D, gyb, D, cdata(w2), F, 0.0f, ga, F);      // dA = dY W2
-                k.geluBackward(ub, ga, gu, a, n * F);                              // dU = dA GELU'(U); A again
+                (tanhForm ? k.geluTanhBackward : k.geluBackward)(ub, ga, gu, a, n * F);                            // dU = dA GELU'(U); A again
                 sgemm('T', 'N', D, F, n, gyb, D, a, F, beta, gw2, F);              // dW2 += dY^T A
                 sgemm('T', 'N', F, D, n, gu, F, cdata(x) + r0 * D, D, beta, gw1, D);  // dW1 += dU^T X
                 sgemm('N', 'N', n, D, F, gu, F, cdata(w1), D, 0.0f, gx.data_ptr<float>() + r0 * D, D);  // dX = dU W1
@@ -130,7 +132,7 @@ public:
                 hasB1 ? sumChunks(gb1c) : torch::Tensor(),
                 sumChunks(gw2c).view({D, F}),
                 hasB2 ? sumChunks(gb2c) : torch::Tensor(),
-                hasResidual ? grads[0] : torch::Tensor()};
+                hasResidual ? grads[0] : torch::Tensor(), torch::Tensor()};
     }
 };
 
@@ -190,16 +192,18 @@ std::int64_t mlpRowBlock(std::int64_t F, std::int64_t rowsPerThread) {
 }
 
 torch::Tensor fusedGeluMlp(const torch::Tensor& x, const torch::Tensor& w1, const torch::Tensor& b1,
-                           const torch::Tensor& w2, const torch::Tensor& b2, const torch::Tensor& residual) {
+                           const torch::Tensor& w2, const torch::Tensor& b2, const torch::Tensor& residual,
+                           GeluForm form) {
     TORCH_CHECK(w1.dim() == 2 && w2.dim() == 2 && w1.size(0) == w2.size(1) && w1.size(1) == w2.size(0) &&
                     x.size(-1) == w1.size(1) &&
                     (!b1.defined() || b1.numel() == w1.size(0)) && (!b2.defined() || b2.numel() == w2.size(0)),
                 "fusedGeluMlp: shapes do not chain");
     if (!allFloat({&x, &w1, &b1, &w2, &b2, &residual}) || x.numel() == 0) {
-        torch::Tensor y = torch::linear(torch::gelu(torch::linear(x, w1, b1)), w2, b2);
+        const torch::Tensor u = torch::linear(x, w1, b1);
+        torch::Tensor y = torch::linear(form == GeluForm::Tanh ? torch::gelu(u, "tanh") : torch::gelu(u), w2, b2);
         return residual.defined() ? residual + y : y;
     }
-    return GeluMlpFn::apply(x, w1, orAbsent(b1), w2, orAbsent(b2), orAbsent(residual));
+    return GeluMlpFn::apply(x, w1, orAbsent(b1), w2, orAbsent(b2), orAbsent(residual), form == GeluForm::Tanh);
 }
 
 torch::Tensor fusedLayerNorm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,

@@ -13,8 +13,11 @@ namespace plateau {
 // shaped as x or undefined. Works in row blocks small enough that the (block, F) intermediate stays in the
 // core's L2 cache between the two GEMMs and the GELU, forward and backward; each thread takes its
 // own rows (one GEMM per block, on that thread). Differentiable in all inputs.
+// GeluForm::Tanh: GELU's tanh approximation instead (GPT-2's; torch::gelu(u, "tanh")).
+enum class GeluForm { Erf, Tanh };
 torch::Tensor fusedGeluMlp(const torch::Tensor& x, const torch::Tensor& w1, const torch::Tensor& b1,
-                           const torch::Tensor& w2, const torch::Tensor& b2, const torch::Tensor& residual);
+                           const torch::Tensor& w2, const torch::Tensor& b2, const torch::Tensor& residual,
+                           GeluForm form = GeluForm::Erf);
 
 // torch::layer_norm over the last dimension (biased variance, eps inside the root) in one pass
 // per row forward and one backward, the weight and bias gradients summed per thread. x: (..., D),
@@ -23,9 +26,12 @@ torch::Tensor fusedLayerNorm(const torch::Tensor& x, const torch::Tensor& weight
                              double eps);
 
 // The row block fusedGeluMlp uses for a hidden width F (exposed for the benchmark): the
-// intermediate's three (block, F) buffers fill about half of a 512 KiB L2; at least 64 rows (the
-// weights are re-read once per block); all of a thread's rows when F >= 1024, where the GEMMs
-// dominate and larger blocks run them faster.
+// intermediate's three (block, F) buffers fill about half of a 512 KiB L2, but at least 64 rows
+// (the weights are re-read once per block, and the weight-gradient GEMMs sum over the block's
+// rows); all of a thread's rows when F >= 1024, where the GEMMs dominate and larger blocks run
+// them faster. Measured on an AVX2 EPYC (bench/README.md): at F = 192 blocks of 64-112 rows ran the
+// MLP 1.25x the unfused one, all rows at once no faster than unfused; at F = 512, 64-512 rows were
+// within the machine's noise of each other.
 std::int64_t mlpRowBlock(std::int64_t F, std::int64_t rowsPerThread);
 
 }  // namespace plateau

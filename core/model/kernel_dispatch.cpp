@@ -25,9 +25,10 @@ const KernelSet& kernels() {
 namespace pw {
 const KernelSet& kernels() {
     static const KernelSet k =
-        hasAvx2Fma() ? KernelSet{avx2::geluForward, avx2::geluBackward, avx2::normForward, avx2::normBackward}
-                     : KernelSet{baseline::geluForward, baseline::geluBackward, baseline::normForward,
-                                 baseline::normBackward};
+        hasAvx2Fma() ? KernelSet{avx2::geluForward, avx2::geluBackward, avx2::geluTanhForward,
+                                 avx2::geluTanhBackward, avx2::normForward, avx2::normBackward}
+                     : KernelSet{baseline::geluForward, baseline::geluBackward, baseline::geluTanhForward,
+                                 baseline::geluTanhBackward, baseline::normForward, baseline::normBackward};
     return k;
 }
 }  // namespace pw

@@ -16,6 +16,11 @@ using GeluForwardFn = void (*)(const float* u, float* a, std::int64_t n);
 // GELU(u[i]) from the same erf (the backward recomputes the activation instead of keeping it).
 using GeluBackwardFn = void (*)(const float* u, const float* ga, float* gu, float* a, std::int64_t n);
 
+// The same for GELU's tanh form (GPT-2's, torch::gelu(x, "tanh")): 0.5 u (1 + tanh(y)),
+// y = sqrt(2/pi) (u + 0.044715 u^3), tanh from the exp polynomial.
+using GeluTanhForwardFn = GeluForwardFn;
+using GeluTanhBackwardFn = GeluBackwardFn;
+
 // LayerNorm over rows of width D: y = (x - mean) rstd gamma + beta, rstd = 1 / sqrt(var + eps)
 // (biased variance, as torch::layer_norm). Keeps mean and rstd per row for the backward.
 using NormForwardFn = void (*)(const float* x, const float* gamma, const float* beta, float eps,
@@ -29,6 +34,8 @@ using NormBackwardFn = void (*)(const float* x, const float* gamma, const float*
 #define PLATEAU_PW_DECLS                                                                              \
     void geluForward(const float*, float*, std::int64_t);                                            \
     void geluBackward(const float*, const float*, float*, float*, std::int64_t);                     \
+    void geluTanhForward(const float*, float*, std::int64_t);                                        \
+    void geluTanhBackward(const float*, const float*, float*, float*, std::int64_t);                 \
     void normForward(const float*, const float*, const float*, float, std::int64_t, std::int64_t, float*, \
                      float*, float*);                                                                 \
     void normBackward(const float*, const float*, const float*, const float*, const float*, std::int64_t, \
@@ -40,6 +47,8 @@ namespace baseline { PLATEAU_PW_DECLS }
 struct KernelSet {
     GeluForwardFn geluForward;
     GeluBackwardFn geluBackward;
+    GeluTanhForwardFn geluTanhForward;
+    GeluTanhBackwardFn geluTanhBackward;
     NormForwardFn normForward;
     NormBackwardFn normBackward;
 };
