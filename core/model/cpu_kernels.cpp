@@ -4,6 +4,7 @@
 #include "model/cpu_kernels.h"
 #include "model/simd_math.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -49,6 +50,46 @@ inline void rowProduct(const float* __restrict a, const float* __restrict M, std
     case 7: return rowProductFixed<56>(a, M + j0, width, dh, out + j0);
     default: return;
     }
+}
+
+// Two rows at once for widths up to 32: out0 = a0 M, out1 = a1 M with each row's sums in exactly
+// rowProductFixed's order (so the results are bit-identical), but twice the independent FMA
+// chains, which at head dims of 6-16 are otherwise too short to hide the FMA latency.
+template <int W>
+inline void rowProductFixedPair(const float* __restrict a0, const float* __restrict a1, const float* __restrict M,
+                                std::int64_t ld, std::int64_t dh, float* __restrict out0, float* __restrict out1) {
+    float acc0[W] = {}, acc1[W] = {};
+    for (std::int64_t c = 0; c < dh; ++c) {
+        const float x0 = a0[c], x1 = a1[c];
+        const float* __restrict m = M + c * ld;
+#pragma omp simd
+        for (int x = 0; x < W; ++x) {
+            acc0[x] += x0 * m[x];
+            acc1[x] += x1 * m[x];
+        }
+    }
+    for (int x = 0; x < W; ++x) {
+        out0[x] = acc0[x];
+        out1[x] = acc1[x];
+    }
+}
+
+// rows (0 < rows <= 2) consecutive rows of A (stride dh) times M (dh, width) into out (stride
+// width): the paired kernel where it applies, rowProduct otherwise; the same values either way.
+inline void rowProducts(const float* __restrict A, std::int64_t rows, const float* __restrict M, std::int64_t width,
+                        std::int64_t dh, float* __restrict out) {
+    if (rows == 2 && width <= 32) {
+        const float* a1 = A + dh;
+        float* o1 = out + width;
+        switch (width / kLane) {
+        case 1: return rowProductFixedPair<8>(A, a1, M, width, dh, out, o1);
+        case 2: return rowProductFixedPair<16>(A, a1, M, width, dh, out, o1);
+        case 3: return rowProductFixedPair<24>(A, a1, M, width, dh, out, o1);
+        case 4: return rowProductFixedPair<32>(A, a1, M, width, dh, out, o1);
+        default: break;
+        }
+    }
+    for (std::int64_t r = 0; r < rows; ++r) rowProduct(A + r * dh, M, width, dh, out + r * width);
 }
 
 // out[0:dh] = sum_{j < n} w[j * ws] * R[j * dh + 0:dh]. For short rows the sum is split over
@@ -113,17 +154,18 @@ template <int DH, bool Causal>
 void forwardImpl(const Shape& s, const float* __restrict qkv, float* __restrict probs,
                  float* __restrict out, std::int64_t begin, std::int64_t end) {
     const std::int64_t T = s.T, D = s.D, dh = DH > 0 ? DH : s.dh, Tp = padded(T);
-    std::vector<float> buf(std::size_t(2 * T * dh + dh * Tp + Tp), 0.0f);
+    std::vector<float> buf(std::size_t(2 * T * dh + dh * Tp + 2 * Tp), 0.0f);
     float* q = buf.data();        // (T, dh), scaled
     float* v = q + T * dh;        // (T, dh)
     float* kt = v + T * dh;       // (dh, Tp), padding stays zero
-    float* row = kt + dh * Tp;    // (Tp) scores of one query
+    float* rows = kt + dh * Tp;   // (2, Tp) scores of two queries
     for (std::int64_t bh = begin; bh < end; ++bh) {
         const std::int64_t b = bh / s.H, ho = (bh % s.H) * dh;
         gatherHead<DH, false, true, true, false>(s, qkv + b * T * 3 * D, ho, Tp, q, nullptr, kt, v, nullptr);
         float* __restrict P = probs + bh * T * T;
         for (std::int64_t i = 0; i < T; ++i) {
-            rowProduct(q + i * dh, kt, Tp, dh, row);  // scores of query i
+            float* __restrict row = rows + (i % 2) * Tp;  // scores of query i
+            if (i % 2 == 0) rowProducts(q + i * dh, std::min<std::int64_t>(2, T - i), kt, Tp, dh, rows);
             // Causal: keys 0..i only; the rest get probability exactly 0 (so the backward, which
             // multiplies by P, gives them no gradient either).
             const std::int64_t keys = Causal ? i + 1 : T;
@@ -170,7 +212,7 @@ void backwardImpl(const Shape& s, const float* __restrict qkv, const float* __re
         for (std::int64_t i = 0; i < T; ++i) {
             float* __restrict ds = dS + i * Tp;
             const float* __restrict p = P + i * T;
-            rowProduct(go + i * dh, vt, Tp, dh, ds);
+            if (i % 2 == 0) rowProducts(go + i * dh, std::min<std::int64_t>(2, T - i), vt, Tp, dh, ds);
             float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
             for (std::int64_t j = 0; j < T; ++j) dot += ds[j] * p[j];
