@@ -46,38 +46,37 @@ inline float tanhOf(float y) {
     return y < 0.0f ? -t : t;
 }
 
+// GELU(u) and GELU'(u) in the tanh form, from t = tanh(sqrt(2/pi) (u + 0.044715 u^3)):
+// d/du = 0.5 (1 + t) + 0.5 u (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 u^2).
+inline float geluTanhGate(float x) { return tanhOf(kSqrt2OverPi * (x + kTanhCubic * x * x * x)); }
+inline float geluTanhGrad(float x, float t) {
+    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kTanhCubic * x * x);
+}
+// GELU'(u) = Phi(u) + u phi(u) from normalCdf's two results.
+inline float geluErfGrad(float u, float cdf, float gauss) { return cdf + u * gauss * kInvSqrt2Pi; }
+
 }  // namespace
 
 void geluTanhForward(const float* __restrict u, float* __restrict a, std::int64_t n) {
 #pragma omp simd
     for (std::int64_t i = 0; i < n; ++i) {
-        const float x = u[i];
-        const float t = tanhOf(kSqrt2OverPi * (x + kTanhCubic * x * x * x));
-        a[i] = 0.5f * x * (1.0f + t);
+        a[i] = 0.5f * u[i] * (1.0f + geluTanhGate(u[i]));
     }
 }
 
 void geluTanhBackward(const float* __restrict u, const float* __restrict ga, float* __restrict gu,
                       float* __restrict a, std::int64_t n) {
-    // d/du = 0.5 (1 + t) + 0.5 u (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 u^2)
     if (a) {
 #pragma omp simd
         for (std::int64_t i = 0; i < n; ++i) {
-            const float x = u[i];
-            const float t = tanhOf(kSqrt2OverPi * (x + kTanhCubic * x * x * x));
-            a[i] = 0.5f * x * (1.0f + t);
-            gu[i] = ga[i] * (0.5f * (1.0f + t) +
-                             0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kTanhCubic * x * x));
+            const float t = geluTanhGate(u[i]);
+            a[i] = 0.5f * u[i] * (1.0f + t);
+            gu[i] = ga[i] * geluTanhGrad(u[i], t);
         }
         return;
     }
 #pragma omp simd
-    for (std::int64_t i = 0; i < n; ++i) {
-        const float x = u[i];
-        const float t = tanhOf(kSqrt2OverPi * (x + kTanhCubic * x * x * x));
-        gu[i] = ga[i] * (0.5f * (1.0f + t) +
-                         0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kTanhCubic * x * x));
-    }
+    for (std::int64_t i = 0; i < n; ++i) gu[i] = ga[i] * geluTanhGrad(u[i], geluTanhGate(u[i]));
 }
 
 void geluForward(const float* __restrict u, float* __restrict a, std::int64_t n) {
@@ -97,7 +96,7 @@ void geluBackward(const float* __restrict u, const float* __restrict ga, float* 
             float cdf, gauss;
             normalCdf(u[i], cdf, gauss);
             a[i] = u[i] * cdf;
-            gu[i] = ga[i] * (cdf + u[i] * gauss * kInvSqrt2Pi);
+            gu[i] = ga[i] * geluErfGrad(u[i], cdf, gauss);
         }
         return;
     }
@@ -105,7 +104,7 @@ void geluBackward(const float* __restrict u, const float* __restrict ga, float* 
     for (std::int64_t i = 0; i < n; ++i) {
         float cdf, gauss;
         normalCdf(u[i], cdf, gauss);
-        gu[i] = ga[i] * (cdf + u[i] * gauss * kInvSqrt2Pi);
+        gu[i] = ga[i] * geluErfGrad(u[i], cdf, gauss);
     }
 }
 
