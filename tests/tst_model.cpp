@@ -1,9 +1,13 @@
 // The BERT encoder: parameter count, HF names, forward pass against PyTorch, attention capture,
 // and gradients against finite differences.
 #include <torch/torch.h>
+
+#include <array>
+#include <cmath>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "model/bert_encoder.h"
+#include "model/fast_linear.h"
 #include "model/fused_layers.h"
 #include "test_bf16.h"
 #include "test_main.h"
@@ -316,6 +320,106 @@ private slots:
         const double derr = (dy - dref).abs().max().item<double>();
         qInfo("fused GELU': largest absolute error %.2e", derr);
         QVERIFY2(derr < 2e-6, qPrintable(QString::number(derr)));
+    }
+    void bf16ConversionRoundsToNearestEven() {
+        // floatToBf16 (the native vcvtneps2bf16 path where the CPU has it) against LibTorch's
+        // conversion: every length 1..40 (the vector loop and its masked tail), normal values of
+        // every magnitude, ties, signed zeros and infinities exactly; NaN stays NaN. (Denormals are
+        // left out: the native instruction flushes them to zero, LibTorch keeps them.)
+        auto x = torch::randn({4000}) * torch::pow(10.0, torch::randint(-30, 30, {4000}).to(torch::kFloat32));
+        const float specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, 1.0f + 1.0f / 256, 1.0f + 3.0f / 256,
+                                  1.0f + 1.0f / 512, -(1.0f + 1.0f / 512), 3.3895314e38f, -1e-30f};
+        for (int i = 0; i < int(std::size(specials)); ++i) x[i] = specials[i];
+        const auto want = x.to(torch::kBFloat16);
+        for (std::int64_t n = 1; n <= 40; ++n) {
+            const auto got = torch::empty({n}, torch::kBFloat16);
+            floatToBf16(x.data_ptr<float>() + 7, bf16Data(got), n);
+            QVERIFY2(torch::equal(got.view(torch::kInt16), want.slice(0, 7, 7 + n).view(torch::kInt16)),
+                     qPrintable(QString("length %1 differs").arg(n)));
+        }
+        const auto all = toBf16(x);
+        QVERIFY(torch::equal(all.view(torch::kInt16), want.view(torch::kInt16)));
+        const auto nan = toBf16(torch::full({19}, NAN));
+        QVERIFY(torch::isnan(nan.to(torch::kFloat32)).all().item<bool>());
+        std::vector<float> back(19);
+        bf16ToFloat(bf16Data(all), back.data(), 19);
+        for (int i = 0; i < 19; ++i) QCOMPARE(back[std::size_t(i)], all[i].item<float>());
+    }
+    void bf16GemmMatchesReference_data() {
+        QTest::addColumn<bool>("transA");
+        QTest::addColumn<bool>("transB");
+        QTest::addColumn<bool>("bias");
+        QTest::addColumn<bool>("residual");
+        for (int f = 0; f < 16; ++f)
+            QTest::newRow(qPrintable(QString("A%1 B%2 bias %3 residual %4")
+                                         .arg(f & 1 ? "^T" : "").arg(f & 2 ? "^T" : "").arg(f >> 2 & 1).arg(f >> 3 & 1)))
+                << bool(f & 1) << bool(f & 2) << bool(f & 4) << bool(f & 8);
+    }
+    void bf16GemmMatchesReference() {
+        // bf16Gemm (oneDNN's bf16 matmul: AMX, AVX512-BF16 or its emulation, per CPU) against the
+        // products of the same bf16 values widened to fp32, in float64: fp32 accumulation only
+        // (relative to the sum of |terms|), in every layout the linears use, with the bias and
+        // residual post-ops; and against bf16GemmReference, the path of CPUs without it.
+        QFETCH(bool, transA);
+        QFETCH(bool, transB);
+        QFETCH(bool, bias);
+        QFETCH(bool, residual);
+        qInfo("bf16 GEMM implementation here: %s", bf16GemmImplementation(transA, transB, 64, 48, 192));
+        torch::manual_seed(5);
+        for (const auto& mnk : std::vector<std::array<std::int64_t, 3>>{{5, 7, 3}, {33, 17, 64}, {64, 48, 192}, {130, 96, 49}}) {
+            const auto [M, N, K] = mnk;
+            const auto A = toBf16(transA ? torch::randn({K, M}) : torch::randn({M, K}));
+            const auto B = toBf16(transB ? torch::randn({N, K}) : torch::randn({K, N}));
+            const auto b = torch::randn({N}), r = torch::randn({M, N});
+            const float* bp = bias ? b.data_ptr<float>() : nullptr;
+            const float* rp = residual ? r.data_ptr<float>() : nullptr;
+            auto C = torch::empty({M, N}), Cref = torch::empty({M, N});
+            bf16Gemm(transA, transB, M, N, K, bf16Data(A), bf16Data(B), bp, rp, C.data_ptr<float>());
+            bf16GemmReference(transA, transB, M, N, K, bf16Data(A), bf16Data(B), bp, rp, Cref.data_ptr<float>());
+            const auto a64 = (transA ? A.t() : A).to(torch::kFloat64), b64 = (transB ? B.t() : B).to(torch::kFloat64);
+            auto want = torch::matmul(a64, b64);
+            if (bias) want = want + b.to(torch::kFloat64);
+            if (residual) want = want + r.to(torch::kFloat64);
+            const auto bound = torch::matmul(a64.abs(), b64.abs()) + 1.0;  // scale of the round-off
+            const double err = ((C.to(torch::kFloat64) - want).abs() / bound).max().item<double>();
+            const double errRef = ((Cref.to(torch::kFloat64) - want).abs() / bound).max().item<double>();
+            QVERIFY2(err < 1e-5 && errRef < 1e-5,
+                     qPrintable(QString("%1x%2x%3: error %4, reference's %5").arg(M).arg(N).arg(K).arg(err).arg(errRef)));
+        }
+    }
+    void bf16MlpNearFused_data() {
+        QTest::addColumn<bool>("tanhForm");
+        QTest::addColumn<bool>("withBiasAndResidual");
+        QTest::newRow("erf, biases, residual") << false << true;
+        QTest::newRow("tanh, no biases, no residual") << true << false;
+    }
+    void bf16MlpNearFused() {
+        // bf16GeluMlp is fusedGeluMlp with bf16 products: output and every gradient within bf16's
+        // rounding of the fp32 one, and not equal to it (the bf16 path is taken).
+        QFETCH(bool, tanhForm);
+        QFETCH(bool, withBiasAndResidual);
+        torch::manual_seed(9);
+        const std::int64_t D = 48, F = 192;
+        auto make = [](torch::IntArrayRef shape, double scale) { return (torch::randn(shape) * scale).requires_grad_(); };
+        const auto x = make({3, 70, D}, 1.0), w1 = make({F, D}, 0.15), w2 = make({D, F}, 0.07);
+        const auto b1 = withBiasAndResidual ? make({F}, 0.1) : torch::Tensor();
+        const auto b2 = withBiasAndResidual ? make({D}, 0.1) : torch::Tensor();
+        const auto res = withBiasAndResidual ? make({3, 70, D}, 1.0) : torch::Tensor();
+        const auto g = torch::randn({3, 70, D});
+        const GeluForm form = tanhForm ? GeluForm::Tanh : GeluForm::Erf;
+        std::vector<torch::Tensor> inputs = {x, w1, w2};
+        if (withBiasAndResidual) inputs.insert(inputs.end(), {b1, b2, res});
+        const auto y32 = fusedGeluMlp(x, w1, b1, w2, b2, res, form);
+        const auto g32 = torch::autograd::grad({y32}, inputs, {g});
+        const auto y16 = bf16GeluMlp(x, w1, b1, w2, b2, res, form);
+        const auto g16 = torch::autograd::grad({y16}, inputs, {g});
+        const double rms = ((y16 - y32).norm() / y32.norm()).item<double>();
+        qInfo("bf16 MLP: relative RMS error %.2e", rms);
+        QVERIFY2(rms < 1e-2 && rms > 0, qPrintable(QString::number(rms)));
+        for (std::size_t i = 0; i < g32.size(); ++i) {
+            const double e = ((g16[i] - g32[i]).norm() / g32[i].norm()).item<double>();
+            QVERIFY2(e < 2e-2, qPrintable(QString("gradient %1: relative error %2").arg(i).arg(e)));
+        }
     }
     void bf16NearFp32() {
         // train.precision = bf16 (precision.h): the linears from bf16 copies with fp32 accumulation.

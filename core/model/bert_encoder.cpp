@@ -164,10 +164,13 @@ bool BertEncoderImpl::fastFp32(const torch::Tensor& x) const {
 
 torch::Tensor BertEncoderImpl::residualLinear(torch::nn::Linear& l, const torch::Tensor& x, const torch::Tensor& residual) {
     if (m_kernels.fusedNorm && fastFp32(x)) return fastLinear(x, l->weight, l->bias, residual);
+    if (m_kernels.bf16 && x.scalar_type() == torch::kFloat32) return bf16Linear(x, l->weight, l->bias, residual);
     return residual + linear(l, x);
 }
 
 torch::Tensor BertEncoderImpl::mlp(BertLayerRefs& l, const torch::Tensor& h) {
+    if (m_kernels.bf16 && h.scalar_type() == torch::kFloat32)
+        return bf16GeluMlp(h, l.intermediate->weight, l.intermediate->bias, l.output->weight, l.output->bias, h);
     if (m_kernels.fusedMlp && fastFp32(h))
         return fusedGeluMlp(h, l.intermediate->weight, l.intermediate->bias, l.output->weight, l.output->bias, h);
     return residualLinear(l.output, torch::gelu(linear(l.intermediate, h)), h);

@@ -20,19 +20,31 @@ using simd::expNonPositive;
 constexpr std::int64_t kLane = 8;  // floats per AVX register; rows are padded to this
 inline std::int64_t padded(std::int64_t n) { return (n + kLane - 1) / kLane * kLane; }
 
+// Eight floats as one value: accumulators declared as these stay in registers (float arrays
+// vectorised by the compiler were kept on the stack, a store and reload per FMA: latency-bound).
+// Element for element the same arithmetic as the scalar loops (a * m + acc, contracted to an FMA
+// where the variant has FMA), so results are bit-identical to them.
+using v8 = float __attribute__((vector_size(32)));
+inline v8 load8(const float* p) {
+    v8 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void store8(float* p, v8 v) { std::memcpy(p, &v, sizeof v); }
+
 // out[0:W] = sum_c a[c] * M[c * ld + 0:W]. W is a compile-time multiple of 8 so all W/8
 // accumulators stay in registers and the FMAs are independent (not latency-bound).
 template <int W>
 inline void rowProductFixed(const float* __restrict a, const float* __restrict M, std::int64_t ld,
                             std::int64_t dh, float* __restrict out) {
-    float acc[W] = {};
+    constexpr int N = W / 8;
+    v8 acc[N] = {};
     for (std::int64_t c = 0; c < dh; ++c) {
         const float ac = a[c];
         const float* __restrict m = M + c * ld;
-#pragma omp simd
-        for (int x = 0; x < W; ++x) acc[x] += ac * m[x];
+        for (int x = 0; x < N; ++x) acc[x] += ac * load8(m + 8 * x);
     }
-    for (int x = 0; x < W; ++x) out[x] = acc[x];
+    for (int x = 0; x < N; ++x) store8(out + 8 * x, acc[x]);
 }
 
 // Same for any padded width: blocks of 64 columns.
@@ -58,19 +70,20 @@ inline void rowProduct(const float* __restrict a, const float* __restrict M, std
 template <int W>
 inline void rowProductFixedPair(const float* __restrict a0, const float* __restrict a1, const float* __restrict M,
                                 std::int64_t ld, std::int64_t dh, float* __restrict out0, float* __restrict out1) {
-    float acc0[W] = {}, acc1[W] = {};
+    constexpr int N = W / 8;
+    v8 acc0[N] = {}, acc1[N] = {};
     for (std::int64_t c = 0; c < dh; ++c) {
         const float x0 = a0[c], x1 = a1[c];
         const float* __restrict m = M + c * ld;
-#pragma omp simd
-        for (int x = 0; x < W; ++x) {
-            acc0[x] += x0 * m[x];
-            acc1[x] += x1 * m[x];
+        for (int x = 0; x < N; ++x) {
+            const v8 mx = load8(m + 8 * x);
+            acc0[x] += x0 * mx;
+            acc1[x] += x1 * mx;
         }
     }
-    for (int x = 0; x < W; ++x) {
-        out0[x] = acc0[x];
-        out1[x] = acc1[x];
+    for (int x = 0; x < N; ++x) {
+        store8(out0 + 8 * x, acc0[x]);
+        store8(out1 + 8 * x, acc1[x]);
     }
 }
 
@@ -98,6 +111,28 @@ template <int DH>
 inline void weightedRowSum(const float* __restrict w, std::int64_t ws, const float* __restrict R,
                            std::int64_t n, std::int64_t dhRuntime, float* __restrict out) {
     constexpr int U = DH > 0 && DH < 32 ? 32 / DH : 1;
+    if constexpr (DH > 0 && DH % 8 == 0) {  // the same sums in register-held vectors
+        constexpr int N = DH / 8;
+        v8 acc[U][N] = {};
+        std::int64_t j = 0;
+        for (; j + U <= n; j += U)
+            for (int u = 0; u < U; ++u) {
+                const float wj = w[(j + u) * ws];
+                const float* __restrict r = R + (j + u) * DH;
+                for (int x = 0; x < N; ++x) acc[u][x] += wj * load8(r + 8 * x);
+            }
+        for (; j < n; ++j) {
+            const float wj = w[j * ws];
+            const float* __restrict r = R + j * DH;
+            for (int x = 0; x < N; ++x) acc[0][x] += wj * load8(r + 8 * x);
+        }
+        for (int x = 0; x < N; ++x) {
+            v8 total = acc[0][x];
+            for (int u = 1; u < U; ++u) total += acc[u][x];
+            store8(out + 8 * x, total);
+        }
+        return;
+    }
     constexpr int L = DH > 0 ? DH : 1024;
     const std::int64_t dh = DH > 0 ? DH : dhRuntime;
     float acc[U][L];

@@ -148,6 +148,9 @@ torch::Tensor DecoderLMImpl::attention(int layer, const DecoderBlockRefs& b, con
 
 torch::Tensor DecoderLMImpl::mlp(const DecoderBlockRefs& b, const torch::Tensor& h, const torch::Tensor& residual) const {
     const bool gelu = m_dims.mlp == DecoderDims::Mlp::Gelu || m_dims.mlp == DecoderDims::Mlp::GeluTanh;
+    if (gelu && m_bf16 && h.scalar_type() == torch::kFloat32)
+        return bf16GeluMlp(h, b.cFc->weight, b.cFc->bias, b.mlpProj->weight, b.mlpProj->bias, residual,
+                           m_dims.mlp == DecoderDims::Mlp::Gelu ? GeluForm::Erf : GeluForm::Tanh);
     if (gelu && !m_bf16 && oneDnn(h))
         return fusedGeluMlp(h, b.cFc->weight, b.cFc->bias, b.mlpProj->weight, b.mlpProj->bias, residual,
                             m_dims.mlp == DecoderDims::Mlp::Gelu ? GeluForm::Erf : GeluForm::Tanh);
@@ -158,6 +161,7 @@ torch::Tensor DecoderLMImpl::mlp(const DecoderBlockRefs& b, const torch::Tensor&
     case DecoderDims::Mlp::Relu: x = torch::relu(x); break;
     case DecoderDims::Mlp::None: break;
     }
+    if (m_bf16) return bf16Linear(x, b.mlpProj->weight, b.mlpProj->bias, residual);
     return residual + linear(b.mlpProj, x);
 }
 

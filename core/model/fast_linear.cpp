@@ -1,5 +1,7 @@
 #include "model/fast_linear.h"
 
+#include "model/bf16_gemm.h"
+
 #include <oneapi/dnnl/dnnl.h>
 
 namespace plateau {
@@ -10,37 +12,68 @@ void sgemm(char ta, char tb, int64_t M, int64_t N, int64_t K, const float* A, in
     TORCH_CHECK(st == dnnl_success, "dnnl_sgemm failed with status ", int(st));
 }
 
+torch::Tensor toBf16(const torch::Tensor& t) {
+    const torch::Tensor src = t.contiguous();
+    auto out = torch::empty(src.sizes(), src.options().dtype(torch::kBFloat16));
+    floatToBf16(src.data_ptr<float>(), bf16Data(out), src.numel());
+    return out;
+}
+
 namespace {
 
-// y = residual + bias + x W^T; bias and residual may each be undefined (absent). The residual of
-// a transformer block enters as the GEMM's starting C (beta = 1) instead of a separate add.
-class OneDnnLinearFn : public torch::autograd::Function<OneDnnLinearFn> {
+// The products of a linear layer in either precision. C (M, N) = op(A) op(B) (+ beta C for fp32),
+// with A, B the saved operands: fp32 tensors through dnnl_sgemm, bf16 copies through bf16Gemm.
+void product(bool bf16, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const torch::Tensor& A,
+             const torch::Tensor& B, float* C) {
+    if (bf16) return bf16Gemm(ta, tb, M, N, K, bf16Data(A), bf16Data(B), nullptr, nullptr, C);
+    sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, A.data_ptr<float>(), ta ? M : K, B.data_ptr<float>(), tb ? K : N,
+          0.0f, C, N);
+}
+
+// y = residual + bias + x W^T; bias and residual may each be undefined (absent), and enter the
+// GEMM itself: fp32 as its starting C (beta = 1), bf16 as oneDNN post-ops. bf16: x and W are
+// multiplied as bf16 copies (kept for the backward, which takes a bf16 copy of the gradient too)
+// with fp32 accumulation and fp32 results (bf16_gemm.h).
+class LinearFn : public torch::autograd::Function<LinearFn> {
 public:
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& xIn,
                                  const torch::Tensor& weightIn, const torch::Tensor& bias,
-                                 const torch::Tensor& residual) {
+                                 const torch::Tensor& residual, bool bf16) {
         const int64_t in = weightIn.size(1), out = weightIn.size(0);
-        const torch::Tensor x = xIn.reshape({-1, in}).contiguous();  // (N, in)
-        const torch::Tensor w = weightIn.contiguous();               // (out, in)
+        const torch::Tensor x2 = xIn.reshape({-1, in});
+        const torch::Tensor x = bf16 ? toBf16(x2) : x2.contiguous();                    // (N, in)
+        const torch::Tensor w = bf16 ? toBf16(weightIn) : weightIn.contiguous();         // (out, in)
         const int64_t rows = x.size(0);
-        torch::Tensor y;
-        float beta = 1.0f;
+        torch::Tensor r;
         if (present(residual)) {
-            TORCH_CHECK(residual.numel() == rows * out, "fastLinear: residual has ", residual.numel(),
+            TORCH_CHECK(residual.numel() == rows * out, "linear: residual has ", residual.numel(),
                         " elements, the output ", rows * out);
-            const torch::Tensor r = residual.reshape({rows, out});
-            y = present(bias) ? torch::add(r, bias) : r.clone(at::MemoryFormat::Contiguous);
-        } else if (present(bias)) {
-            y = bias.expand({rows, out}).contiguous();
-        } else {
-            y = torch::empty({rows, out}, x.options());
-            beta = 0.0f;
+            r = residual.reshape({rows, out});
         }
-        sgemm('N', 'T', rows, out, in, x.data_ptr<float>(), in, w.data_ptr<float>(), in, beta,
-              y.data_ptr<float>(), out);
+        torch::Tensor y;
+        if (bf16) {
+            const torch::Tensor b = present(bias) ? bias.contiguous() : torch::Tensor();
+            if (r.defined()) r = r.contiguous();
+            y = torch::empty({rows, out}, xIn.options());
+            bf16Gemm(false, true, rows, out, in, bf16Data(x), bf16Data(w), b.defined() ? b.data_ptr<float>() : nullptr,
+                     r.defined() ? r.data_ptr<float>() : nullptr, y.data_ptr<float>());
+        } else {
+            float beta = 1.0f;
+            if (r.defined()) {
+                y = present(bias) ? torch::add(r, bias) : r.clone(at::MemoryFormat::Contiguous);
+            } else if (present(bias)) {
+                y = bias.expand({rows, out}).contiguous();
+            } else {
+                y = torch::empty({rows, out}, x.options());
+                beta = 0.0f;
+            }
+            sgemm('N', 'T', rows, out, in, x.data_ptr<float>(), in, w.data_ptr<float>(), in, beta,
+                  y.data_ptr<float>(), out);
+        }
         ctx->save_for_backward({x, w});
         ctx->saved_data["bias"] = present(bias);
         ctx->saved_data["residual"] = present(residual);
+        ctx->saved_data["bf16"] = bf16;
         auto sizes = xIn.sizes().vec();
         sizes.back() = out;
         return y.view(sizes);
@@ -51,45 +84,55 @@ public:
         const auto saved = ctx->get_saved_variables();
         const torch::Tensor& x = saved[0];  // (N, in)
         const torch::Tensor& w = saved[1];  // (out, in)
+        const bool bf16 = ctx->saved_data["bf16"].toBool();
         const int64_t rows = x.size(0), in = w.size(1), out = w.size(0);
         auto inSizes = grads[0].sizes().vec();
         inSizes.back() = in;
-        const torch::Tensor g = grads[0].reshape({rows, out}).contiguous();
-        auto gx = torch::empty({rows, in}, x.options());
-        auto gw = torch::empty({out, in}, w.options());
-        sgemm('N', 'N', rows, in, out, g.data_ptr<float>(), out, w.data_ptr<float>(), in, 0.0f,
-              gx.data_ptr<float>(), in);  // dX = dY W
-        sgemm('T', 'N', out, in, rows, g.data_ptr<float>(), out, x.data_ptr<float>(), in, 0.0f,
-              gw.data_ptr<float>(), in);  // dW = dY^T X
+        const torch::Tensor g32 = grads[0].reshape({rows, out}).contiguous();
+        const torch::Tensor g = bf16 ? toBf16(g32) : g32;
+        auto gx = torch::empty({rows, in}, g32.options());
+        auto gw = torch::empty({out, in}, g32.options());
+        product(bf16, false, false, rows, in, out, g, w, gx.data_ptr<float>());  // dX = dY W
+        product(bf16, true, false, out, in, rows, g, x, gw.data_ptr<float>());   // dW = dY^T X
         const bool hasBias = ctx->saved_data["bias"].toBool(), hasResidual = ctx->saved_data["residual"].toBool();
-        return {gx.view(inSizes), gw, hasBias ? g.sum(0) : torch::Tensor(),
-                hasResidual ? grads[0] : torch::Tensor()};
+        return {gx.view(inSizes), gw, hasBias ? g32.sum(0) : torch::Tensor(),
+                hasResidual ? grads[0] : torch::Tensor(), torch::Tensor()};
     }
 };
+
+bool floats(const torch::Tensor& x, const torch::Tensor& weight) {
+    return x.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32 && x.numel() > 0;
+}
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, bool bf16) {
+    if (!floats(x, weight)) return torch::linear(x, weight, bias);
+    return LinearFn::apply(x, weight, orAbsent(bias), orAbsent(torch::Tensor()), bf16);
+}
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                     const torch::Tensor& residual, bool bf16) {
+    if (!floats(x, weight) || residual.scalar_type() != torch::kFloat32) return residual + torch::linear(x, weight, bias);
+    return LinearFn::apply(x, weight, orAbsent(bias), residual, bf16);
+}
 
 }  // namespace
 
 torch::Tensor fastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-    if (x.scalar_type() != torch::kFloat32 || weight.scalar_type() != torch::kFloat32 || x.numel() == 0)
-        return torch::linear(x, weight, bias);
-    return OneDnnLinearFn::apply(x, weight, orAbsent(bias), orAbsent(torch::Tensor()));
+    return linear(x, weight, bias, false);
 }
 
 torch::Tensor fastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                          const torch::Tensor& residual) {
-    if (x.scalar_type() != torch::kFloat32 || weight.scalar_type() != torch::kFloat32 || x.numel() == 0 ||
-        residual.scalar_type() != torch::kFloat32)
-        return residual + torch::linear(x, weight, bias);
-    return OneDnnLinearFn::apply(x, weight, orAbsent(bias), residual);
+    return linear(x, weight, bias, residual, false);
 }
 
 torch::Tensor bf16Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-    if (x.scalar_type() != torch::kFloat32 || weight.scalar_type() != torch::kFloat32 || x.numel() == 0)
-        return torch::linear(x, weight, bias);
-    // LibTorch's bf16 GEMM accumulates in fp32 (oneDNN's bf16 matmul where the CPU has the
-    // instructions); its bf16 output is widened at once.
-    const torch::Tensor y = torch::matmul(x.to(torch::kBFloat16), weight.to(torch::kBFloat16).t()).to(torch::kFloat32);
-    return bias.defined() ? y + bias : y;
+    return linear(x, weight, bias, true);
+}
+
+torch::Tensor bf16Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                         const torch::Tensor& residual) {
+    return linear(x, weight, bias, residual, true);
 }
 
 }  // namespace plateau

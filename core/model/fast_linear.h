@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "model/bf16_gemm.h"
+
 namespace plateau {
 
 // x: (..., in), weight: (out, in), bias: (out) or undefined (no bias). Differentiable in all.
@@ -25,9 +27,16 @@ void sgemm(char ta, char tb, int64_t M, int64_t N, int64_t K, const float* A, in
 inline torch::Tensor orAbsent(const torch::Tensor& t) { return t.defined() ? t : torch::empty({0}); }
 inline bool present(const torch::Tensor& t) { return t.defined() && t.numel() > 0; }
 
-// train.precision = bf16 (precision.h): x W^T from bf16 copies of x and W with fp32 accumulation,
-// the result in fp32, plus the fp32 bias. Differentiable; the gradients reach the fp32 master
-// weights through the casts. Float32 x only (other inputs go to torch::linear).
+// train.precision = bf16 (precision.h): x W^T from bf16 copies of x and W with fp32 accumulation
+// and an fp32 result (oneDNN's matmul, bf16_gemm.h), plus the fp32 bias. Differentiable: the
+// backward multiplies the saved bf16 copies by a bf16 copy of the gradient and writes fp32
+// gradients into the fp32 master weights. Float32 x only (other inputs go to torch::linear).
 torch::Tensor bf16Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
-
+// A float32 tensor's bf16 copy (round to nearest even; contiguous, same shape), and a bf16
+// tensor's bits for bf16Gemm.
+torch::Tensor toBf16(const torch::Tensor& t);
+inline bf16_t* bf16Data(const torch::Tensor& t) { return reinterpret_cast<bf16_t*>(t.data_ptr()); }
+// residual + bf16Linear(x, weight, bias), the residual added by the GEMM itself (a post-op).
+torch::Tensor bf16Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                         const torch::Tensor& residual);
 }  // namespace plateau

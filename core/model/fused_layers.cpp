@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace plateau {
 namespace {
@@ -177,6 +178,93 @@ public:
     }
 };
 
+// train.precision = bf16's MLP: the same function as GeluMlpFn with every product in bf16
+// (bf16Gemm: bf16 operands, fp32 accumulation and result). Whole-tensor GEMMs (AMX runs large
+// ones fastest); the element-wise passes run in row chunks, one per thread, and write the bf16
+// operand of the next product directly: GELU(u) forward, dL/du backward (from the fp32 u).
+class Bf16GeluMlpFn : public torch::autograd::Function<Bf16GeluMlpFn> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& xIn,
+                                 const torch::Tensor& w1In, const torch::Tensor& b1In, const torch::Tensor& w2In,
+                                 const torch::Tensor& b2In, const torch::Tensor& residual, bool tanhForm) {
+        const std::int64_t D = w1In.size(1), F = w1In.size(0);
+        const torch::Tensor x = toBf16(xIn.reshape({-1, D})), w1 = toBf16(w1In), w2 = toBf16(w2In);
+        const std::int64_t rows = x.size(0);
+        const torch::Tensor b1 = present(b1In) ? b1In.contiguous() : torch::Tensor();
+        const torch::Tensor b2 = present(b2In) ? b2In.contiguous() : torch::Tensor();
+        torch::Tensor r;
+        if (present(residual)) r = residual.reshape({rows, D}).contiguous();
+        const auto f32 = xIn.options();
+        torch::Tensor u = torch::empty({rows, F}, f32);  // pre-activation, kept for the backward
+        bf16Gemm(false, true, rows, F, D, bf16Data(x), bf16Data(w1), b1.defined() ? cdata(b1) : nullptr, nullptr,
+                 u.data_ptr<float>());
+        torch::Tensor a = torch::empty({rows, F}, f32.dtype(torch::kBFloat16));
+        const pw::KernelSet& k = pw::kernels();
+        const auto gelu = tanhForm ? k.geluTanhForward : k.geluForward;
+        const RowSplit split = splitRows(rows, 64);
+        forEachChunk(split, [&](std::int64_t c) {
+            constexpr std::int64_t block = 32;  // rows through an L1/L2-sized fp32 buffer
+            std::vector<float> buf(std::size_t(block * F));
+            for (std::int64_t r0 = split.begin(c); r0 < split.begin(c + 1); r0 += block) {
+                const std::int64_t n = std::min(block, split.begin(c + 1) - r0) * F;
+                gelu(cdata(u) + r0 * F, buf.data(), n);
+                floatToBf16Range(buf.data(), bf16Data(a) + r0 * F, n);
+            }
+        });
+        torch::Tensor y = torch::empty({rows, D}, f32);
+        bf16Gemm(false, true, rows, D, F, bf16Data(a), bf16Data(w2), b2.defined() ? cdata(b2) : nullptr,
+                 r.defined() ? r.data_ptr<float>() : nullptr, y.data_ptr<float>());
+        ctx->save_for_backward({x, w1, w2, u, a});
+        ctx->saved_data["tanh"] = tanhForm;
+        ctx->saved_data["b1"] = present(b1In);
+        ctx->saved_data["b2"] = present(b2In);
+        ctx->saved_data["residual"] = present(residual);
+        return y.view(xIn.sizes());
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor &x = saved[0], &w1 = saved[1], &w2 = saved[2], &u = saved[3], &a = saved[4];
+        const std::int64_t rows = x.size(0), D = x.size(1), F = w1.size(0);
+        const torch::Tensor g32 = grads[0].reshape({rows, D}).contiguous();
+        const torch::Tensor g = toBf16(g32);
+        const auto f32 = g32.options();
+        torch::Tensor ga = torch::empty({rows, F}, f32), gw2 = torch::empty({D, F}, f32);
+        bf16Gemm(false, false, rows, F, D, bf16Data(g), bf16Data(w2), nullptr, nullptr, ga.data_ptr<float>());
+        bf16Gemm(true, false, D, F, rows, bf16Data(g), bf16Data(a), nullptr, nullptr, gw2.data_ptr<float>());
+        // dL/du = dL/da GELU'(u), in bf16 for the two products below; its column sums (b1's
+        // gradient) in fp32, per chunk, summed in chunk order.
+        torch::Tensor gu = torch::empty({rows, F}, f32.dtype(torch::kBFloat16));
+        const pw::KernelSet& k = pw::kernels();
+        const auto geluGrad = ctx->saved_data["tanh"].toBool() ? k.geluTanhBackward : k.geluBackward;
+        const RowSplit split = splitRows(rows, 64);
+        torch::Tensor acc = torch::zeros({split.chunks, F}, f32);
+        forEachChunk(split, [&](std::int64_t c) {
+            constexpr std::int64_t block = 32;
+            std::vector<float> buf(std::size_t(block * F));
+            float* sum = acc[c].data_ptr<float>();
+            for (std::int64_t r0 = split.begin(c); r0 < split.begin(c + 1); r0 += block) {
+                const std::int64_t m = std::min(block, split.begin(c + 1) - r0);
+                geluGrad(cdata(u) + r0 * F, cdata(ga) + r0 * F, buf.data(), nullptr, m * F);
+                for (std::int64_t i = 0; i < m; ++i)
+                    for (std::int64_t j = 0; j < F; ++j) sum[j] += buf[std::size_t(i * F + j)];
+                floatToBf16Range(buf.data(), bf16Data(gu) + r0 * F, m * F);
+            }
+        });
+        torch::Tensor gx = torch::empty({rows, D}, f32), gw1 = torch::empty({F, D}, f32);
+        bf16Gemm(false, false, rows, D, F, bf16Data(gu), bf16Data(w1), nullptr, nullptr, gx.data_ptr<float>());
+        bf16Gemm(true, false, F, D, rows, bf16Data(gu), bf16Data(x), nullptr, nullptr, gw1.data_ptr<float>());
+        return {gx.view(grads[0].sizes()),
+                gw1,
+                ctx->saved_data["b1"].toBool() ? sumChunks(acc) : torch::Tensor(),
+                gw2,
+                ctx->saved_data["b2"].toBool() ? g32.sum(0) : torch::Tensor(),
+                ctx->saved_data["residual"].toBool() ? grads[0] : torch::Tensor(),
+                torch::Tensor()};
+    }
+};
+
 bool allFloat(std::initializer_list<const torch::Tensor*> ts) {
     for (const torch::Tensor* t : ts)
         if (t->defined() && t->scalar_type() != torch::kFloat32) return false;
@@ -204,6 +292,17 @@ torch::Tensor fusedGeluMlp(const torch::Tensor& x, const torch::Tensor& w1, cons
         return residual.defined() ? residual + y : y;
     }
     return GeluMlpFn::apply(x, w1, orAbsent(b1), w2, orAbsent(b2), orAbsent(residual), form == GeluForm::Tanh);
+}
+
+torch::Tensor bf16GeluMlp(const torch::Tensor& x, const torch::Tensor& w1, const torch::Tensor& b1,
+                          const torch::Tensor& w2, const torch::Tensor& b2, const torch::Tensor& residual,
+                          GeluForm form) {
+    TORCH_CHECK(w1.dim() == 2 && w2.dim() == 2 && w1.size(0) == w2.size(1) && w1.size(1) == w2.size(0) &&
+                    x.size(-1) == w1.size(1) &&
+                    (!b1.defined() || b1.numel() == w1.size(0)) && (!b2.defined() || b2.numel() == w2.size(0)),
+                "bf16GeluMlp: shapes do not chain");
+    if (!allFloat({&x, &w1, &b1, &w2, &b2, &residual}) || x.numel() == 0) return fusedGeluMlp(x, w1, b1, w2, b2, residual, form);
+    return Bf16GeluMlpFn::apply(x, w1, orAbsent(b1), w2, orAbsent(b2), orAbsent(residual), form == GeluForm::Tanh);
 }
 
 torch::Tensor fusedLayerNorm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,

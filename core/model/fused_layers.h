@@ -19,6 +19,13 @@ torch::Tensor fusedGeluMlp(const torch::Tensor& x, const torch::Tensor& w1, cons
                            const torch::Tensor& w2, const torch::Tensor& b2, const torch::Tensor& residual,
                            GeluForm form = GeluForm::Erf);
 
+// train.precision = bf16's fusedGeluMlp: both products through bf16Gemm (bf16 copies of x, the
+// weights, GELU(u) and dL/du; fp32 accumulation, results, u, biases and their gradients). Within
+// bf16's rounding of fusedGeluMlp (tst_model). Non-float inputs take fusedGeluMlp's fallback.
+torch::Tensor bf16GeluMlp(const torch::Tensor& x, const torch::Tensor& w1, const torch::Tensor& b1,
+                          const torch::Tensor& w2, const torch::Tensor& b2, const torch::Tensor& residual,
+                          GeluForm form = GeluForm::Erf);
+
 // torch::layer_norm over the last dimension (biased variance, eps inside the root) in one pass
 // per row forward and one backward, the weight and bias gradients summed per thread. x: (..., D),
 // weight and bias (D). Differentiable in all three.
