@@ -1,11 +1,12 @@
 // plateau-bench-gemm: the linear layer's forward GEMM in each of Plateau's paths, at the shapes
 // of quick, width 256 and paper, in one run: fp32 through oneDNN (fastLinear, what fp32 training
 // uses), fp32 through the system BLAS (torch::linear), and bf16 (bf16Linear, train.precision =
-// bf16: bf16 copies, fp32 accumulation). Prints ms, GFLOP/s and bf16 / fp32 speed, so a machine
+// bf16: bf16 copies, fp32 accumulation and result; the casts of x and W included). Prints ms, GFLOP/s and bf16 / fp32 speed, so a machine
 // shows whether bf16 is the faster choice there (precision.h: auto takes it only with AMX).
 // usage: plateau-bench-gemm [reps=5]
 #include <torch/torch.h>
 
+#include "model/bf16_gemm.h"
 #include "model/fast_linear.h"
 #include "precision.h"
 #include "runtime_env.h"
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
         else
             std::printf("%-18s %22s %6.2f ms %3.0fG %6.2f ms %3.0fG %12s %10s\n", s.what, shape, f, gf(f), o, gf(o), "-", "-");
     }
+    if (bf16)
+        std::printf("bf16 GEMM implementation (oneDNN): %s\n", bf16GemmImplementation(false, true, 6400, 144, 48));
     if (!bf16) std::printf("bf16: skipped (no bf16 instructions on this CPU; PLATEAU_BF16_EMULATE=1 times the emulation)\n");
     return 0;
 }

@@ -77,22 +77,24 @@ Prepared build(const Key& k) {
 }
 
 // Building a primitive JIT-compiles its kernels (~0.1-1 ms): once per shape, shared by threads.
-const Prepared& prepared(const Key& k) {
+// Shapes come from batch sizes (training, evaluation, snapshots, analyses): the cache is emptied
+// when it reaches 256 of them, and callers hold their entry by shared_ptr, so a clear never
+// pulls a primitive from under a running call.
+std::shared_ptr<const Prepared> prepared(const Key& k) {
     static std::mutex mutex;
-    static std::map<Key, std::unique_ptr<Prepared>> cache;
+    static std::map<Key, std::shared_ptr<const Prepared>> cache;
     const std::lock_guard<std::mutex> lock(mutex);
-    auto& slot = cache[k];
-    if (!slot) {
-        try {
-            slot = std::make_unique<Prepared>(build(k));
-        } catch (const dnnl::error& e) {
-            cache.erase(k);
-            throw std::runtime_error(std::string("bf16 GEMM: oneDNN could not build a matmul for ") +
-                                     std::to_string(k.M) + " x " + std::to_string(k.K) + " x " +
-                                     std::to_string(k.N) + ": " + e.what());
-        }
+    auto it = cache.find(k);
+    if (it != cache.end()) return it->second;
+    if (cache.size() >= 256) cache.clear();
+    try {
+        auto p = std::make_shared<const Prepared>(build(k));
+        cache.emplace(k, p);
+        return p;
+    } catch (const dnnl::error& e) {
+        throw std::runtime_error(std::string("bf16 GEMM: oneDNN could not build a matmul for ") + std::to_string(k.M) +
+                                 " x " + std::to_string(k.K) + " x " + std::to_string(k.N) + ": " + e.what());
     }
-    return *slot;
 }
 
 inline bf16_t toBf16(float f) {
@@ -170,7 +172,8 @@ void bf16Gemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int
               const bf16_t* B, const float* bias, const float* residual, float* C) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) return bf16GemmReference(transA, transB, M, N, K, A, B, bias, residual, C);
-    const Prepared& p = prepared(Key{transA, transB, bias != nullptr, residual != nullptr, M, N, K});
+    const std::shared_ptr<const Prepared> held = prepared(Key{transA, transB, bias != nullptr, residual != nullptr, M, N, K});
+    const Prepared& p = *held;
     if (!p.available) return bf16GemmReference(transA, transB, M, N, K, A, B, bias, residual, C);
     thread_local std::vector<unsigned char> scratch;
     if (scratch.size() < p.scratchpad.get_size()) scratch.resize(p.scratchpad.get_size());
@@ -208,7 +211,9 @@ void floatToBf16(const float* src, bf16_t* dst, std::int64_t n) {
 void floatToBf16Range(const float* src, bf16_t* dst, std::int64_t n) { convertRange(src, dst, n); }
 
 const char* bf16GemmImplementation(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K) {
-    return prepared(Key{transA, transB, false, false, M, N, K}).impl.c_str();
+    thread_local std::string impl;
+    impl = prepared(Key{transA, transB, false, false, M, N, K})->impl;
+    return impl.c_str();
 }
 
 }  // namespace plateau
