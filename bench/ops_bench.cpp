@@ -7,6 +7,7 @@
 #include "model/fast_linear.h"
 #include "model/fused_layers.h"
 #include "model/fused_attention.h"
+#include "precision.h"
 #include "runtime_env.h"
 #include "experiments/matrix_completion/mc_experiment.h"
 #include "train/trainer.h"
@@ -44,6 +45,14 @@ int main(int argc, char** argv) {
         ctx.backward(gradOut);
     }, reps);
     std::printf("attention fwd+bwd, one layer: fused %.2f ms, plain %.2f ms (%.2fx)\n", fused, plain, plain / fused);
+    if (bf16Support().native) {
+        const double b16 = timeMs([&] {
+            auto o = bf16SelfAttention(qkv, heads);
+            o[0].backward(gradOut);
+        }, reps);
+        std::printf("attention fwd+bwd, one layer, bf16 products (train.precision = bf16 from head dim %ld): %.2f ms (%.2fx the fused fp32 kernel)\n",
+                    long(kBf16AttentionMinHeadDim), b16, fused / b16);
+    }
 
     {
         const int ffn = 4 * width;

@@ -8,6 +8,7 @@
 
 #include "model/bert_encoder.h"
 #include "model/fast_linear.h"
+#include "model/fused_attention.h"
 #include "model/fused_layers.h"
 #include "test_bf16.h"
 #include "test_main.h"
@@ -420,6 +421,35 @@ private slots:
             const double e = ((g16[i] - g32[i]).norm() / g32[i].norm()).item<double>();
             QVERIFY2(e < 2e-2, qPrintable(QString("gradient %1: relative error %2").arg(i).arg(e)));
         }
+    }
+    void bf16AttentionNearFused_data() {
+        QTest::addColumn<int>("headDim");
+        QTest::addColumn<bool>("causal");
+        QTest::newRow("dh 32, encoder") << 32 << false;
+        QTest::newRow("dh 96, encoder") << 96 << false;
+        QTest::newRow("dh 32, causal") << 32 << true;
+        QTest::newRow("dh 12, causal") << 12 << true;
+    }
+    void bf16AttentionNearFused() {
+        // bf16SelfAttention is fusedSelfAttention with bf16 products: context, probabilities and
+        // the gradient of qkv within bf16's rounding, not equal (the bf16 path is taken), and
+        // causal probabilities exactly 0 above the diagonal.
+        QFETCH(int, headDim);
+        QFETCH(bool, causal);
+        torch::manual_seed(17);
+        const int64_t B = 3, T = 49, H = 2, D = H * headDim;
+        const auto qkv = torch::randn({B, T, 3 * D}).requires_grad_();
+        const auto g = torch::randn({B, T, D});
+        const auto ref = fusedSelfAttention(qkv, H, causal);
+        const auto dref = torch::autograd::grad({ref[0]}, {qkv}, {g})[0];
+        const auto got = bf16SelfAttention(qkv, H, causal);
+        const auto dgot = torch::autograd::grad({got[0]}, {qkv}, {g})[0];
+        auto rel = [](const torch::Tensor& a, const torch::Tensor& b) { return ((a - b).norm() / b.norm()).item<double>(); };
+        const double eo = rel(got[0], ref[0]), ep = rel(got[1], ref[1]), eg = rel(dgot, dref);
+        qInfo("bf16 attention: relative RMS error context %.2e, probabilities %.2e, gradient %.2e", eo, ep, eg);
+        QVERIFY2(eo < 2e-2 && ep < 2e-2 && eg < 3e-2 && eo > 0, qPrintable(QString("%1 %2 %3").arg(eo).arg(ep).arg(eg)));
+        QVERIFY(torch::allclose(got[1].sum(-1), torch::ones({B, H, T}), 1e-5, 1e-5));
+        if (causal) QCOMPARE(got[1].triu(1).abs().max().item<float>(), 0.0f);
     }
     void bf16NearFp32() {
         // train.precision = bf16 (precision.h): the linears from bf16 copies with fp32 accumulation.

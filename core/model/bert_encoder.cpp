@@ -134,7 +134,8 @@ torch::Tensor BertEncoderImpl::attention(int layer, BertLayerRefs& l, const torc
         const auto w = torch::cat({l.query->weight, l.key->weight, l.value->weight}, 0);  // (3D, D)
         const auto b = torch::cat({l.query->bias, l.key->bias, l.value->bias}, 0);
         const auto qkv = m_kernels.bf16 ? bf16Linear(h, w, b) : m_kernels.oneDnnLinear ? fastLinear(h, w, b) : torch::linear(h, w, b);  // (B, T, 3D)
-        auto outs = fusedSelfAttention(qkv, H);    // {(B, T, D), (B, H, T, T)}
+        auto outs = m_kernels.bf16 && dh >= kBf16AttentionMinHeadDim ? bf16SelfAttention(qkv, H)
+                                                                      : fusedSelfAttention(qkv, H);  // {(B, T, D), (B, H, T, T)}
         if (o.attentions) out.attentions.push_back(outs[1]);
         return outs[0];
     }

@@ -26,10 +26,10 @@ using dims = dnnl::memory::dims;
 
 struct Key {
     bool transA, transB, bias, residual;
-    std::int64_t M, N, K;
+    std::int64_t M, N, K, batch = 1;
     bool operator<(const Key& o) const {
-        return std::tie(transA, transB, bias, residual, M, N, K) <
-               std::tie(o.transA, o.transB, o.bias, o.residual, o.M, o.N, o.K);
+        return std::tie(transA, transB, bias, residual, M, N, K, batch) <
+               std::tie(o.transA, o.transB, o.bias, o.residual, o.M, o.N, o.K, o.batch);
     }
 };
 
@@ -47,10 +47,19 @@ dnnl::engine& engine() {
 
 Prepared build(const Key& k) {
     Prepared p;
-    // Row-major operands described by strides, so a transposed operand needs no copy.
-    p.a = dnnl::memory::desc(dims{k.M, k.K}, dt::bf16, k.transA ? dims{1, k.M} : dims{k.K, 1});
-    p.b = dnnl::memory::desc(dims{k.K, k.N}, dt::bf16, k.transB ? dims{1, k.K} : dims{k.N, 1});
-    p.c = dnnl::memory::desc(dims{k.M, k.N}, dt::f32, dims{k.N, 1});
+    // Row-major operands described by strides, so a transposed operand needs no copy; a batch of
+    // products is a leading dimension over contiguous matrices.
+    if (k.batch == 1) {
+        p.a = dnnl::memory::desc(dims{k.M, k.K}, dt::bf16, k.transA ? dims{1, k.M} : dims{k.K, 1});
+        p.b = dnnl::memory::desc(dims{k.K, k.N}, dt::bf16, k.transB ? dims{1, k.K} : dims{k.N, 1});
+        p.c = dnnl::memory::desc(dims{k.M, k.N}, dt::f32, dims{k.N, 1});
+    } else {
+        p.a = dnnl::memory::desc(dims{k.batch, k.M, k.K}, dt::bf16,
+                                 k.transA ? dims{k.M * k.K, 1, k.M} : dims{k.M * k.K, k.K, 1});
+        p.b = dnnl::memory::desc(dims{k.batch, k.K, k.N}, dt::bf16,
+                                 k.transB ? dims{k.K * k.N, 1, k.K} : dims{k.K * k.N, k.N, 1});
+        p.c = dnnl::memory::desc(dims{k.batch, k.M, k.N}, dt::f32, dims{k.M * k.N, k.N, 1});
+    }
     if (k.bias) p.bias = dnnl::memory::desc(dims{1, k.N}, dt::f32, dims{k.N, 1});
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // per call: concurrent calls are safe
@@ -168,13 +177,13 @@ void bf16ToFloat(const bf16_t* src, float* dst, std::int64_t n) {
     }
 }
 
-void bf16Gemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, const bf16_t* A,
-              const bf16_t* B, const float* bias, const float* residual, float* C) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) return bf16GemmReference(transA, transB, M, N, K, A, B, bias, residual, C);
-    const std::shared_ptr<const Prepared> held = prepared(Key{transA, transB, bias != nullptr, residual != nullptr, M, N, K});
+namespace {
+
+// Runs the cached primitive for k; false where oneDNN has none (the caller takes the reference).
+bool execute(const Key& k, const bf16_t* A, const bf16_t* B, const float* bias, const float* residual, float* C) {
+    const std::shared_ptr<const Prepared> held = prepared(k);
     const Prepared& p = *held;
-    if (!p.available) return bf16GemmReference(transA, transB, M, N, K, A, B, bias, residual, C);
+    if (!p.available) return false;
     thread_local std::vector<unsigned char> scratch;
     if (scratch.size() < p.scratchpad.get_size()) scratch.resize(p.scratchpad.get_size());
     dnnl::engine& e = engine();
@@ -195,6 +204,25 @@ void bf16Gemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int
     } catch (const dnnl::error& err) {
         throw std::runtime_error(std::string("bf16 GEMM failed: ") + err.what());
     }
+    return true;
+}
+
+}  // namespace
+
+void bf16Gemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, const bf16_t* A,
+              const bf16_t* B, const float* bias, const float* residual, float* C) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || !execute(Key{transA, transB, bias != nullptr, residual != nullptr, M, N, K}, A, B, bias, residual, C))
+        bf16GemmReference(transA, transB, M, N, K, A, B, bias, residual, C);
+}
+
+void bf16GemmBatched(std::int64_t batch, bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K,
+                     const bf16_t* A, const bf16_t* B, float* C) {
+    if (batch <= 0 || M <= 0 || N <= 0) return;
+    if (batch == 1) return bf16Gemm(transA, transB, M, N, K, A, B, nullptr, nullptr, C);
+    if (K > 0 && execute(Key{transA, transB, false, false, M, N, K, batch}, A, B, nullptr, nullptr, C)) return;
+    for (std::int64_t i = 0; i < batch; ++i)
+        bf16GemmReference(transA, transB, M, N, K, A + i * M * K, B + i * K * N, nullptr, nullptr, C + i * M * N);
 }
 
 void floatToBf16(const float* src, bf16_t* dst, std::int64_t n) {

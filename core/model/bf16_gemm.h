@@ -26,6 +26,12 @@ using bf16_t = std::uint16_t;  // bfloat16's bits: the high half of an IEEE floa
 void bf16Gemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, const bf16_t* A,
               const bf16_t* B, const float* bias, const float* residual, float* C);
 
+// batch independent products C_i = op(A_i) op(B_i), each matrix contiguous and the batch's
+// matrices one after another (A_i at A + i M K, B_i at B + i K N, C_i at C + i M N): one oneDNN
+// call for all of them (attention's per-head products).
+void bf16GemmBatched(std::int64_t batch, bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K,
+                     const bf16_t* A, const bf16_t* B, float* C);
+
 // The same product from the bf16 operands widened to fp32 (exactly) and dnnl_sgemm: what bf16Gemm
 // falls back to where oneDNN has no bf16 matmul (CPUs without AVX-512: emulated bf16, slow, only
 // under PLATEAU_BF16_EMULATE=1), and the tests' reference. Equal to bf16Gemm up to fp32 round-off.

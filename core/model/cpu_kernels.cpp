@@ -311,4 +311,41 @@ void backward(const Shape& s, const float* qkv, const float* probs, const float*
     }
 }
 
+void softmaxRows(const Shape& s, float* scores, std::int64_t begin, std::int64_t end) {
+    const std::int64_t T = s.T;
+    const float scale = s.scale;
+    for (std::int64_t r = begin; r < end; ++r) {
+        float* __restrict row = scores + r * T;
+        const std::int64_t keys = s.causal ? r % T + 1 : T;
+        float mx = row[0] * scale;
+#pragma omp simd reduction(max : mx)
+        for (std::int64_t j = 0; j < keys; ++j) mx = row[j] * scale > mx ? row[j] * scale : mx;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (std::int64_t j = 0; j < keys; ++j) {
+            const float e = expNonPositive(row[j] * scale - mx);
+            row[j] = e;
+            sum += e;
+        }
+        const float inv = 1.0f / sum;
+#pragma omp simd
+        for (std::int64_t j = 0; j < keys; ++j) row[j] *= inv;
+        for (std::int64_t j = keys; j < T; ++j) row[j] = 0.0f;
+    }
+}
+
+void softmaxGradRows(const Shape& s, const float* P, float* dP, std::int64_t begin, std::int64_t end) {
+    const std::int64_t T = s.T;
+    const float scale = s.scale;
+    for (std::int64_t r = begin; r < end; ++r) {
+        const float* __restrict p = P + r * T;
+        float* __restrict g = dP + r * T;
+        float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (std::int64_t j = 0; j < T; ++j) dot += g[j] * p[j];
+#pragma omp simd
+        for (std::int64_t j = 0; j < T; ++j) g[j] = p[j] * (g[j] - dot) * scale;
+    }
+}
+
 }  // namespace plateau::attn::PLATEAU_ATTN_NS

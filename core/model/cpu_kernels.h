@@ -22,10 +22,19 @@ using BackwardFn = void (*)(const Shape&, const float* qkv, const float* probs,
                             const float* gradOut, float* gradQkv, std::int64_t begin,
                             std::int64_t end);
 
+// The element-wise halves of attention around products done elsewhere (bf16SelfAttention): rows
+// [begin, end) of (B H T, T) score rows; row r is query r % T. softmaxRows: scores -> softmax(scale
+// s) in place (causal: keys above the query get exactly 0). softmaxGradRows: dP -> P (dP - <dP,
+// P>) scale in place (the scores' gradient with the scale folded in).
+using SoftmaxRowsFn = void (*)(const Shape&, float* scores, std::int64_t begin, std::int64_t end);
+using SoftmaxGradRowsFn = void (*)(const Shape&, const float* P, float* dP, std::int64_t begin, std::int64_t end);
+
 #define PLATEAU_KERNEL_DECLS                                                                    \
     void forward(const Shape&, const float*, float*, float*, std::int64_t, std::int64_t);      \
     void backward(const Shape&, const float*, const float*, const float*, float*, std::int64_t, \
-                  std::int64_t);
+                  std::int64_t);                                                              \
+    void softmaxRows(const Shape&, float*, std::int64_t, std::int64_t);                        \
+    void softmaxGradRows(const Shape&, const float*, float*, std::int64_t, std::int64_t);
 namespace avx2 { PLATEAU_KERNEL_DECLS }
 namespace baseline { PLATEAU_KERNEL_DECLS }
 #undef PLATEAU_KERNEL_DECLS
@@ -34,6 +43,8 @@ namespace baseline { PLATEAU_KERNEL_DECLS }
 struct KernelSet {
     ForwardFn forward;
     BackwardFn backward;
+    SoftmaxRowsFn softmaxRows;
+    SoftmaxGradRowsFn softmaxGradRows;
 };
 const KernelSet& kernels();
 

@@ -127,7 +127,8 @@ torch::Tensor DecoderLMImpl::attention(int layer, const DecoderBlockRefs& b, con
     const bool intervened = o.touches(layer);
     const bool softmax = m_dims.attention == DecoderDims::Attention::Softmax;
     if (m_fastAttention && softmax && !intervened && qkv.scalar_type() == torch::kFloat32) {
-        auto fused = fusedSelfAttention(qkv, H, /*causal=*/true);  // {(B, T, D), (B, H, T, T)}
+        auto fused = m_bf16 && dh >= kBf16AttentionMinHeadDim ? bf16SelfAttention(qkv, H, /*causal=*/true)
+                                                              : fusedSelfAttention(qkv, H, /*causal=*/true);  // {(B, T, D), (B, H, T, T)}
         if (o.attentions) out.attentions.push_back(fused[1]);
         return linear(b.attnProj, fused[0]);
     }

@@ -16,8 +16,9 @@ bool hasAvx2Fma() {
 
 namespace attn {
 const KernelSet& kernels() {
-    static const KernelSet k = hasAvx2Fma() ? KernelSet{avx2::forward, avx2::backward}
-                                            : KernelSet{baseline::forward, baseline::backward};
+    static const KernelSet k =
+        hasAvx2Fma() ? KernelSet{avx2::forward, avx2::backward, avx2::softmaxRows, avx2::softmaxGradRows}
+                     : KernelSet{baseline::forward, baseline::backward, baseline::softmaxRows, baseline::softmaxGradRows};
     return k;
 }
 }  // namespace attn
