@@ -22,6 +22,8 @@
 
 namespace plateau {
 
+class DecoderLMImpl;
+
 // What a parameter is, for per-role weight decay (optim.*_weight_decay).
 enum class ParamRole { Attention = 0, Mlp = 1, Embedding = 2, Norm = 3, Readout = 4, Other = 5 };
 const char* paramRoleName(ParamRole r);
@@ -87,6 +89,8 @@ Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg);
 // (out, in), each (D, D) or Q/K/V stacked (3D, D). Allocates the arrays on the first layer.
 void addHeadSpectra(Snapshot& s, int layer, int layers, int heads, const torch::Tensor& wq, const torch::Tensor& wk,
                     const torch::Tensor& wv, const torch::Tensor& wo);
+// addHeadSpectra for every layer of a decoder (its fused c_attn = [W_Q; W_K; W_V] and attn_proj).
+void addDecoderHeadSpectra(Snapshot& s, DecoderLMImpl& model);
 // Per head of one layer: the stats of W_K,h^T W_Q,h (index 2h) and P_h W_V,h (index 2h + 1); the
 // weights as for addHeadSpectra.
 std::vector<CircuitStats> layerCircuitStats(int heads, const torch::Tensor& wq, const torch::Tensor& wk,

@@ -3,6 +3,7 @@
 #include "experiment_info.h"
 
 #include "experiments/associative_recall/assoc_info.h"
+#include "experiments/modular_arithmetic/ma_info.h"
 #include "experiments/factor_toy/factor_info.h"
 #include "experiments/gpt_matrix_completion/gpt_mc_info.h"
 #include "experiments/matrix_completion/mc_info.h"
@@ -53,6 +54,7 @@ const std::vector<const ExperimentInfo*>& experimentRegistry() {
         &mc::info(),
         &gptmc::info(),
         &assoc::info(),
+        &ma::info(),
         &factor::info(),
     };
     return list;

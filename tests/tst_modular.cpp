@@ -19,7 +19,7 @@ private slots:
         QTest::addColumn<int>("seed");
         QTest::newRow("p 29, 8 bases (the paper's modulus)") << 29 << 8 << 1;
         QTest::newRow("p 29, 100 bases") << 29 << 100 << 2;
-        QTest::newRow("p 11, 15 bases (crowded)") << 11 << 15 << 3;
+        QTest::newRow("p 11, 22 bases (crowded: 88 of 121)") << 11 << 22 << 3;
         QTest::newRow("p 5, 3 bases (smallest)") << 5 << 3 << 4;
     }
     void parallelogramRule() {
@@ -130,7 +130,7 @@ private slots:
         QTest::addColumn<int>("examples");
         QTest::newRow("p too small") << "task.p" << 4 << 1 << 0.5 << 8;
         QTest::newRow("no bases") << "task.base_tasks" << 29 << 0 << 0.5 << 8;
-        QTest::newRow("too many bases") << "task.base_tasks" << 11 << 16 << 0.5 << 8;
+        QTest::newRow("too many bases") << "task.base_tasks" << 11 << 23 << 0.5 << 8;
         QTest::newRow("alpha 0") << "task.alpha" << 29 << 8 << 0.0 << 8;
         QTest::newRow("alpha 1") << "task.alpha" << 29 << 8 << 1.0 << 8;
         QTest::newRow("alpha leaves no test pair") << "task.alpha" << 5 << 1 << 0.99 << 8;

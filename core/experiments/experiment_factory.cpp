@@ -7,6 +7,7 @@
 
 #include "analysis/spectra.h"
 #include "experiments/associative_recall/assoc_experiment.h"
+#include "experiments/modular_arithmetic/ma_experiment.h"
 #include "experiments/factor_toy/factor_experiment.h"
 #include "experiments/gpt_matrix_completion/gpt_mc_experiment.h"
 #include "experiments/matrix_completion/mc_experiment.h"
@@ -79,6 +80,7 @@ Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg) {
         if (cfg.experiment == "factor_toy") return std::unique_ptr<Experiment>(new FactorExperiment(cfg));
         if (cfg.experiment == "gpt_matrix_completion") return std::unique_ptr<Experiment>(new GptMcExperiment(cfg));
         if (cfg.experiment == "associative_recall") return std::unique_ptr<Experiment>(new AssocExperiment(cfg));
+        if (cfg.experiment == "modular_arithmetic") return std::unique_ptr<Experiment>(new ModularExperiment(cfg));
     } catch (const std::exception& e) {
         return Error{"experiment " + cfg.experiment + ": cannot build: " +
                      QString::fromStdString(e.what()).section('\n', 0, 0)};
@@ -110,6 +112,16 @@ std::vector<CircuitStats> layerCircuitStats(int heads, const torch::Tensor& wqIn
         out.push_back(circuitStats(a.data(), b.data(), D, dh));
     }
     return out;
+}
+
+void addDecoderHeadSpectra(Snapshot& s, DecoderLMImpl& model) {
+    const DecoderDims& d = model.dims();
+    for (int l = 0; l < d.layers; ++l) {
+        const DecoderBlockRefs& blk = model.block(l);
+        const torch::Tensor w = blk.cAttn->weight.detach();  // (3D, D): [W_Q; W_K; W_V]
+        addHeadSpectra(s, l, d.layers, d.heads, w.slice(0, 0, d.width), w.slice(0, d.width, 2 * d.width),
+                       w.slice(0, 2 * d.width, 3 * d.width), blk.attnProj->weight);
+    }
 }
 
 void addHeadSpectra(Snapshot& s, int layer, int layers, int heads, const torch::Tensor& wq, const torch::Tensor& wk,

@@ -126,13 +126,7 @@ SnapshotPtr AssocExperiment::snapshot(qint64 step, double timeS, const ProbeSpec
     o.attentions = true;
     const DecoderForwardOutput fw = m_model->forward(b.seq, o);
     addAttention(*s, fw.attentions);
-    const DecoderDims& d = m_model->dims();
-    for (int l = 0; l < d.layers; ++l) {
-        const DecoderBlockRefs& blk = m_model->block(l);
-        const torch::Tensor w = blk.cAttn->weight.detach();
-        addHeadSpectra(*s, l, d.layers, d.heads, w.slice(0, 0, d.width), w.slice(0, d.width, 2 * d.width),
-                       w.slice(0, 2 * d.width, 3 * d.width), blk.attnProj->weight);
-    }
+    addDecoderHeadSpectra(*s, *m_model);
     s->scalars["acc"] = fw.logits.select(1, m_s.seqLen() - 1).argmax(-1).eq(b.clean).to(torch::kFloat64).mean().item<double>();
     s->buildMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return s;

@@ -127,13 +127,7 @@ SnapshotPtr GptMcExperiment::snapshot(qint64 step, double timeS, const ProbeSpec
     o.attentions = true;
     const DecoderForwardOutput fw = m_model->forward(b.seq.slice(1, 0, 2 * N), o);
     addAttention(*s, fw.attentions);
-    const DecoderDims& d = m_model->dims();
-    for (int l = 0; l < d.layers; ++l) {
-        const DecoderBlockRefs& blk = m_model->block(l);
-        const torch::Tensor w = blk.cAttn->weight.detach();  // (3D, D): [W_Q; W_K; W_V]
-        addHeadSpectra(*s, l, d.layers, d.heads, w.slice(0, 0, d.width), w.slice(0, d.width, 2 * d.width),
-                       w.slice(0, 2 * d.width, 3 * d.width), blk.attnProj->weight);
-    }
+    addDecoderHeadSpectra(*s, *m_model);
     // Teacher-forced accuracy on the whole probe; greedy completions of its first G sequences.
     const torch::Tensor answer = b.seq.slice(1, N + 1, 2 * N + 1);
     const torch::Tensor teacher = fw.logits.slice(1, N, 2 * N).argmax(-1);

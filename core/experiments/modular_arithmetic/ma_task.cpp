@@ -27,9 +27,10 @@ Status validate(const TaskSpec& s, const QString& source) {
     auto err = [&](const char* field, const QString& why) { return Error{source + ": " + field + " " + why}; };
     if (s.p < 5 || s.p > 257) return err("task.p", QString("is %1; it must be 5 .. 257").arg(s.p));
     if (s.baseTasks < 1) return err("task.base_tasks", QString("is %1; it must be at least 1").arg(s.baseTasks));
-    // Four vectors a group, and room for the random search to finish: at most half of Z_p^2 i.d.
-    if (4 * s.baseTasks > s.p * s.p / 2)
-        return err("task.base_tasks", QString("is %1: 4 x %1 pre-training tasks exceed half of the %2 task vectors of p = %3")
+    // Four vectors a group, and room for the random search to finish and for o.o.d. tasks: at most
+    // three quarters of Z_p^2 i.d.
+    if (4 * s.baseTasks > s.p * s.p * 3 / 4)
+        return err("task.base_tasks", QString("is %1: 4 x %1 pre-training tasks exceed three quarters of the %2 task vectors of p = %3")
                                           .arg(s.baseTasks).arg(s.p * s.p).arg(s.p));
     if (s.oodTasks < 1) return err("task.ood_tasks", QString("is %1; it must be at least 1").arg(s.oodTasks));
     if (!(s.alpha > 0.0 && s.alpha < 1.0))
