@@ -34,6 +34,12 @@ MatrixView::MatrixView(SessionModel* model, const QString& name, const QJsonObje
         p.marks = o.value("marks").toString();
         p.title = o.value("title").toString(p.array);
         p.isSigned = o.value("signed").toBool(true);
+        const QJsonArray range = o.value("range").toArray();
+        if (range.size() == 2 && range[1].toDouble() > range[0].toDouble()) {
+            p.fixedRange = true;
+            p.lo = range[0].toDouble();
+            p.hi = range[1].toDouble();
+        }
         m_specs.push_back(p);
     }
     auto* layout = new QVBoxLayout(this);
@@ -181,23 +187,35 @@ void MatrixView::redraw() {
 
     m_index->setRange(0, std::max(0, s->probeCount - 1));
     const int b = std::clamp(m_index->value(), 0, std::max(0, s->probeCount - 1));
-    // One colour range for every panel: the largest |value| of the signed panels of this item.
+    // One colour range for the panels without their own: the largest |value| of the signed panels
+    // of this item, or where there are none, the largest value of the unsigned ones.
     std::vector<std::vector<float>> values(m_specs.size());
     std::vector<int> rows(m_specs.size(), 0), cols(m_specs.size(), 0);
-    double scale = 1e-6;
+    double scale = 1e-6, unsignedScale = 1e-6;
+    bool anySigned = false;
     for (std::size_t p = 0; p < m_specs.size(); ++p) {
         values[p] = panelValues(*s, m_specs[p], b, &rows[p], &cols[p]);
-        if (m_specs[p].isSigned && m_specs[p].diffA.isEmpty())
+        if (m_specs[p].fixedRange) continue;
+        if (m_specs[p].isSigned && m_specs[p].diffA.isEmpty()) {
+            anySigned = true;
             for (float v : values[p]) scale = std::max(scale, double(std::abs(v)));
+        } else if (!m_specs[p].isSigned) {
+            for (float v : values[p]) unsignedScale = std::max(unsignedScale, double(v));
+        }
     }
+    if (!anySigned) scale = unsignedScale;
     for (std::size_t p = 0; p < m_specs.size(); ++p) {
         if (values[p].empty()) continue;
         const auto kind = m_specs[p].isSigned ? ColorMapKind::Diverging : ColorMapKind::Sequential;
-        m_panels[p]->setData(rows[p], cols[p], values[p], kind, 0, scale);
+        if (m_specs[p].fixedRange)
+            m_panels[p]->setData(rows[p], cols[p], values[p], kind, m_specs[p].lo, m_specs[p].hi);
+        else
+            m_panels[p]->setData(rows[p], cols[p], values[p], kind, 0, scale);
         m_panels[p]->setMarked(marksOf(*s, m_specs[p].marks, b));
     }
     // The info line: the item's masked MSE (if asked for) and the template's scalars.
-    QString info = QString("step %1 · colour range ±%2").arg(s->step).arg(scale, 0, 'f', 2);
+    QString info = anySigned ? QString("step %1 · colour range ±%2").arg(s->step).arg(scale, 0, 'f', 2)
+                             : QString("step %1 · colour range 0 – %2").arg(s->step).arg(scale, 0, 'g', 3);
     // Items named by a value (the factor toy's pairs by their lambda).
     if (const NamedArray* v = s->array(m_params.value("item_value_array").toString()); v && std::size_t(b) < v->count())
         info = QString("%1 = %2 · ").arg(m_params.value("item_value_name").toString("value")).arg(v->at(std::size_t(b)), 0, 'g', 4) + info;

@@ -13,6 +13,9 @@
 //              "series_log": true, "series_x_label": "...",
 //              "info": "text with %scalar_name placeholders",
 //              "item_value_array": "factor.lambdas", "item_value_name": "λ"   (optional: names each item)}
+// A panel may fix its own colour range ("range": [lo, hi], e.g. [0, 1] for right / wrong); the
+// others share one: the largest |value| of the signed panels, or where there are none, the largest
+// value of the unsigned ones (sequential from 0).
 #pragma once
 
 #include "snapshot.h"
@@ -55,6 +58,8 @@ private:
     struct PanelSpec {
         QString array, diffA, diffB, marks, title;
         bool isSigned = true;
+        bool fixedRange = false;  // "range": [lo, hi] — this panel's own colour range
+        double lo = 0, hi = 1;
     };
     // Values of panel p for item b (rows x cols), or empty if the snapshot lacks its arrays.
     std::vector<float> panelValues(const Snapshot& s, const PanelSpec& p, int b, int* rows, int* cols) const;

@@ -80,6 +80,48 @@ void ModularExperiment::evaluate(qint64 stepsDone, std::vector<double>& values) 
     }
 }
 
+void ModularExperiment::correctnessMaps(Snapshot& s) {
+    // Items: two i.d. then two o.o.d. tasks (the first of each list); for each, one fixed context of
+    // E - 1 examples from the train pairs (the probe stream) and then every (x, y) of Z_p^2 as the
+    // query: the model's z, the truth, right or wrong, and which queries are test pairs.
+    const int p = m_s.spec.p, K = std::max(1, m_s.spec.examples - 1), L = 3 * K + 2;
+    const std::vector<ma::TaskVector> items = {m_tasks.id[0], m_tasks.id[1 % m_tasks.id.size()], m_tasks.ood[0],
+                                               m_tasks.ood[1 % m_tasks.ood.size()]};
+    const int I = int(items.size()), P2 = p * p;
+    float* truth = s.addF32("matrices.truth", {I, p, p});
+    float* pred = s.addF32("matrices.prediction", {I, p, p});
+    float* correct = s.addF32("matrices.correct", {I, p, p});
+    NamedArray& testMark = s.add("matrices.test_pair", ArrayType::U8, {I, p, p});
+    std::vector<char> isTest(std::size_t(P2), 0);
+    for (int i : m_tasks.testPairs) isTest[std::size_t(i)] = 1;
+    double right[2] = {0, 0};
+    std::vector<int> ctx;
+    for (int it = 0; it < I; ++it) {
+        CounterRng rng(std::uint64_t(m_cfg.dataSeed()), std::uint64_t(DataStream::Probe), 1000003ULL * 7 + std::uint64_t(it));
+        ctx.clear();
+        ma::appendSequence(items[std::size_t(it)], m_tasks.trainPairs, p, K, rng, ctx);
+        torch::Tensor input = torch::empty({P2, L}, torch::kInt64);
+        auto* in = input.data_ptr<std::int64_t>();
+        for (int q = 0; q < P2; ++q) {
+            for (int i = 0; i < 3 * K; ++i) in[std::int64_t(q) * L + i] = ctx[std::size_t(i)];
+            in[std::int64_t(q) * L + 3 * K] = q / p;
+            in[std::int64_t(q) * L + 3 * K + 1] = q % p;
+        }
+        const torch::Tensor z = m_model->forward(input).logits.select(1, L - 1).argmax(-1).contiguous();  // (p^2)
+        const auto* zp = z.data_ptr<std::int64_t>();
+        for (int q = 0; q < P2; ++q) {
+            const std::size_t o = std::size_t(it) * std::size_t(P2) + std::size_t(q);
+            truth[o] = float(ma::answer(items[std::size_t(it)], q / p, q % p, p));
+            pred[o] = float(zp[q]);
+            correct[o] = pred[o] == truth[o] ? 1.0f : 0.0f;
+            testMark.u8[o] = std::uint8_t(isTest[std::size_t(q)]);
+            right[it < 2 ? 0 : 1] += correct[o];
+        }
+    }
+    s.scalars["map_acc_id"] = right[0] / (2.0 * P2);
+    s.scalars["map_acc_ood"] = right[1] / (2.0 * P2);
+}
+
 SnapshotPtr ModularExperiment::snapshot(qint64 step, double timeS, const ProbeSpec&, bool saved) {
     const auto t0 = std::chrono::steady_clock::now();
     torch::NoGradGuard noGrad;
@@ -102,6 +144,7 @@ SnapshotPtr ModularExperiment::snapshot(qint64 step, double timeS, const ProbeSp
     const DecoderForwardOutput fw = m_model->forward(b.input, o);
     addAttention(*s, fw.attentions);
     addDecoderHeadSpectra(*s, *m_model);
+    correctnessMaps(*s);
     s->scalars["acc_ood_test"] = fw.logits.index({torch::indexing::Slice(), b.zMask}).argmax(-1)
                                      .eq(b.target.index({torch::indexing::Slice(), b.zMask}))
                                      .to(torch::kFloat64).mean().item<double>();

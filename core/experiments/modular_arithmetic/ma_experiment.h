@@ -41,6 +41,8 @@ public:
     enum Column { Loss = 0, FirstAcc = 1, FirstLastAcc = 5 };
 
 private:
+    void correctnessMaps(Snapshot& s);  // matrices.* of the p x p correctness maps, map_acc_* scalars
+
     ma::Settings m_s;
     ma::TaskSet m_tasks;
     DecoderLM m_model{nullptr};

@@ -3,6 +3,9 @@
 // the last), the detector on o.o.d. test-pair accuracy, views.
 #include "experiments/modular_arithmetic/ma_info.h"
 
+#include <QJsonArray>
+#include <QJsonObject>
+
 namespace plateau::ma {
 
 Settings settingsOf(const RunConfig& c) {
@@ -83,8 +86,29 @@ ExperimentInfo makeInfo() {
     e.references = [](const RunConfig& c) {
         return std::vector<ReferenceLine>{{"chance 1/p", "accuracy", 1.0 / settingsOf(c).spec.p}};
     };
+    auto series = [](const QString& scalar, const QString& label, const QString& color, bool dashed) {
+        return QJsonObject{{"scalar", scalar}, {"label", label}, {"color", color}, {"dashed", dashed}};
+    };
+    auto panel = [](const QString& array, const QString& title, bool marks) {
+        QJsonObject o{{"array", array}, {"title", title}, {"signed", false}};
+        if (marks) o["marks"] = "matrices.test_pair";
+        if (array == "matrices.correct") o["range"] = QJsonArray{0, 1};
+        return o;
+    };
+    const QJsonObject maps{
+        {"item_label", "task (1-2 i.d., 3-4 o.o.d.)"},
+        {"panels", QJsonArray{panel("matrices.prediction", "model's z (x rows, y cols)", true),
+                              panel("matrices.truth", "a x + b y mod p", false),
+                              panel("matrices.correct", "right (1) / wrong (0); × test pair", true)}},
+        {"series", QJsonArray{series("map_acc_id", "i.d. tasks: map accuracy", "#0072b2", false),
+                              series("map_acc_ood", "o.o.d. tasks: map accuracy", "#d55e00", false),
+                              series("acc_ood_test", "probe: o.o.d. tasks, test pairs", "#009e73", true)}},
+        {"series_log", false},
+        {"series_x_label", "step (snapshots)"},
+        {"info", "after examples - 1 shots from train pairs, every (x, y) queried: i.d. %map_acc_id, o.o.d. %map_acc_ood"}};
     e.views = {
         {"metrics", "metrics", "Metrics", QJsonObject{}},
+        {"matrices", "maps", "Correctness maps", maps},
         {"spectra", "spectra", "Spectra", QJsonObject{}},
         {"attention", "attention", "Attention", QJsonObject{}},
     };
