@@ -89,6 +89,8 @@ Result<std::unique_ptr<Experiment>> makeExperiment(const RunConfig& cfg);
 // (out, in), each (D, D) or Q/K/V stacked (3D, D). Allocates the arrays on the first layer.
 void addHeadSpectra(Snapshot& s, int layer, int layers, int heads, const torch::Tensor& wq, const torch::Tensor& wk,
                     const torch::Tensor& wv, const torch::Tensor& wo);
+// A new snapshot with its header filled in (every experiment's snapshot() starts with one).
+std::shared_ptr<Snapshot> newSnapshot(qint64 step, double timeS, bool saved, int probeCount);
 // addHeadSpectra for every layer of a decoder (its fused c_attn = [W_Q; W_K; W_V] and attn_proj).
 void addDecoderHeadSpectra(Snapshot& s, DecoderLMImpl& model);
 // Per head of one layer: the stats of W_K,h^T W_Q,h (index 2h) and P_h W_V,h (index 2h + 1); the

@@ -114,6 +114,15 @@ std::vector<CircuitStats> layerCircuitStats(int heads, const torch::Tensor& wqIn
     return out;
 }
 
+std::shared_ptr<Snapshot> newSnapshot(qint64 step, double timeS, bool saved, int probeCount) {
+    auto s = std::make_shared<Snapshot>();
+    s->step = step;
+    s->timeS = timeS;
+    s->saved = saved;
+    s->probeCount = probeCount;
+    return s;
+}
+
 void addDecoderHeadSpectra(Snapshot& s, DecoderLMImpl& model) {
     const DecoderDims& d = model.dims();
     for (int l = 0; l < d.layers; ++l) {

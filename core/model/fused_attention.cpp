@@ -18,15 +18,20 @@
 namespace plateau {
 namespace {
 
-attn::Shape shapeOf(const torch::Tensor& qkv, int64_t heads, bool causal) {
+// T tokens, width D in `heads` heads.
+attn::Shape shapeOf(int64_t T, int64_t D, int64_t heads, bool causal) {
     attn::Shape d;
     d.causal = causal;
-    d.T = qkv.size(1);
-    d.D = qkv.size(2) / 3;
+    d.T = T;
+    d.D = D;
     d.H = heads;
     d.dh = d.D / heads;
     d.scale = float(1.0 / std::sqrt(double(d.dh)));
     return d;
+}
+
+attn::Shape shapeOf(const torch::Tensor& qkv, int64_t heads, bool causal) {
+    return shapeOf(qkv.size(1), qkv.size(2) / 3, heads, causal);
 }
 
 // (batch, head) pairs per task: enough work per task to amortise scheduling.
@@ -139,13 +144,7 @@ public:
         const auto saved = ctx->get_saved_variables();
         const torch::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &probs = saved[3], &pb = saved[4];
         const int64_t B = probs.size(0), H = probs.size(1), T = probs.size(2), dh = q.size(2), BH = B * H, D = H * dh;
-        attn::Shape d;
-        d.T = T;
-        d.D = D;
-        d.H = H;
-        d.dh = dh;
-        d.scale = float(1.0 / std::sqrt(double(dh)));
-        d.causal = ctx->saved_data["causal"].toBool();
+        const attn::Shape d = shapeOf(T, D, H, ctx->saved_data["causal"].toBool());
         const auto f32 = probs.options();
         const torch::Tensor gout = grads[0].contiguous();
         torch::Tensor go = torch::empty({BH, T, dh}, f32.dtype(torch::kBFloat16));

@@ -110,11 +110,7 @@ SnapshotPtr AssocExperiment::snapshot(qint64 step, double timeS, const ProbeSpec
     const auto t0 = std::chrono::steady_clock::now();
     torch::NoGradGuard noGrad;
     const int B = std::max(1, m_cfg.train.probeSize);
-    auto s = std::make_shared<Snapshot>();
-    s->step = step;
-    s->timeS = timeS;
-    s->saved = saved;
-    s->probeCount = B;
+    auto s = newSnapshot(step, timeS, saved, B);
     s->layout.kind = TokenLayout::Segments;
     for (int i = 0; i < m_s.pairs; ++i) {
         s->layout.segments.push_back({QString("x%1").arg(i + 1), 1, 0});

@@ -59,11 +59,7 @@ SnapshotPtr FactorExperiment::snapshot(qint64 step, double timeS, const ProbeSpe
     const auto t0 = std::chrono::steady_clock::now();
     torch::NoGradGuard noGrad;
     const int P = int(m_s.lambdas.size()), n = m_s.n();
-    auto s = std::make_shared<Snapshot>();
-    s->step = step;
-    s->timeS = timeS;
-    s->saved = saved;
-    s->probeCount = P;
+    auto s = newSnapshot(step, timeS, saved, P);
     const torch::Tensor prod = torch::matmul(m_a, m_b.transpose(1, 2)).to(torch::kFloat64).contiguous();
     const torch::Tensor gram =
         (torch::matmul(m_a.transpose(1, 2), m_a) - torch::matmul(m_b.transpose(1, 2), m_b)).to(torch::kFloat64).contiguous();

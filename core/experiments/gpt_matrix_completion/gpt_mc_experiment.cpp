@@ -116,10 +116,7 @@ SnapshotPtr GptMcExperiment::snapshot(qint64 step, double timeS, const ProbeSpec
     const auto t0 = std::chrono::steady_clock::now();
     torch::NoGradGuard noGrad;
     const int n = m_s.n, N = n * n, B = std::max(1, m_cfg.train.probeSize), G = std::min(B, m_s.generateItems);
-    auto s = std::make_shared<Snapshot>();
-    s->step = step;
-    s->timeS = timeS;
-    s->saved = saved;
+    auto s = newSnapshot(step, timeS, saved, 0);
     s->layout.kind = TokenLayout::Segments;
     s->layout.segments = {{"prompt", N, n}, {"SEP", 1, 0}, {"answer", N - 1, n}};
     const GptBatch b = batch(B, DataStream::Probe, 0);

@@ -82,11 +82,7 @@ SnapshotPtr McExperiment::snapshot(qint64 step, double timeS, const ProbeSpec& s
     torch::NoGradGuard noGrad;
     const int n = m_taskCfg.n, T = n * n, B = std::max(1, m_cfg.train.probeSize);
     const auto seed = std::uint64_t(m_cfg.dataSeed());
-    auto s = std::make_shared<Snapshot>();
-    s->step = step;
-    s->timeS = timeS;
-    s->probeCount = B;
-    s->saved = saved;
+    auto s = newSnapshot(step, timeS, saved, B);
     s->probe = validateProbe(spec).ok() ? spec : ProbeSpec{};
     s->layout.kind = TokenLayout::Grid;
     s->layout.n = n;

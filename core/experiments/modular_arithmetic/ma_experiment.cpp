@@ -126,11 +126,7 @@ SnapshotPtr ModularExperiment::snapshot(qint64 step, double timeS, const ProbeSp
     const auto t0 = std::chrono::steady_clock::now();
     torch::NoGradGuard noGrad;
     const int B = std::max(1, m_cfg.train.probeSize);
-    auto s = std::make_shared<Snapshot>();
-    s->step = step;
-    s->timeS = timeS;
-    s->saved = saved;
-    s->probeCount = B;
+    auto s = newSnapshot(step, timeS, saved, B);
     s->layout.kind = TokenLayout::Segments;
     for (int e = 0; e < m_s.spec.examples; ++e) {
         s->layout.segments.push_back({QString("x%1").arg(e + 1), 1, 0});
