@@ -185,8 +185,15 @@ void MatrixView::redraw() {
     }
     if (!s) return;
 
-    m_index->setRange(0, std::max(0, s->probeCount - 1));
-    const int b = std::clamp(m_index->value(), 0, std::max(0, s->probeCount - 1));
+    // Items: those the panels' arrays hold (an experiment's maps may have fewer than its probe batch).
+    int items = s->probeCount;
+    for (const PanelSpec& p : m_specs)
+        if (const NamedArray* a = s->array(p.array.isEmpty() ? p.diffA : p.array); a && a->shape.size() == 3) {
+            items = a->dim(0);
+            break;
+        }
+    m_index->setRange(0, std::max(0, items - 1));
+    const int b = std::clamp(m_index->value(), 0, std::max(0, items - 1));
     // One colour range for the panels without their own: the largest |value| of the signed panels
     // of this item, or where there are none, the largest value of the unsigned ones.
     std::vector<std::vector<float>> values(m_specs.size());
