@@ -86,8 +86,14 @@ QStringList snapshotArraysFor(const ViewSpec& v) {
             for (const QJsonValue& d : o.value("abs_diff").toArray()) out << d.toString();
             if (o.contains("marks")) out << o.value("marks").toString();
         }
-        if (v.params.contains("item_value_array")) out << v.params.value("item_value_array").toString();
     }
+    if (v.kind == "plot") {
+        for (const char* key : {"x_array", "points", "explained"})
+            if (v.params.contains(key)) out << v.params.value(key).toString();
+        for (const QJsonValue& l : v.params.value("lines").toArray()) out << l.toObject().value("array").toString();
+        for (const QJsonValue& c : v.params.value("colour_by").toArray()) out << c.toObject().value("array").toString();
+    }
+    for (const QJsonValue& i : v.params.value("item_values").toArray()) out << i.toObject().value("array").toString();
     if (v.kind == "series")
         for (const QJsonValue& p : v.params.value("arrays").toArray()) out << p.toObject().value("array").toString();
     out.removeDuplicates();
@@ -100,6 +106,7 @@ QStringList snapshotScalarsFor(const ViewSpec& v) {
         const QJsonObject o = p.toObject();
         if (o.contains("scalar")) out << o.value("scalar").toString();
     }
+    if (v.params.contains("hline_scalar")) out << v.params.value("hline_scalar").toString();
     out.removeDuplicates();
     return out;
 }

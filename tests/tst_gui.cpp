@@ -18,6 +18,7 @@
 #include "matrix_view.h"
 #include "metrics_view.h"
 #include "new_run_dialog.h"
+#include "plot_view.h"
 #include "redraw_pacer.h"
 #include "run/checkpoint.h"
 #include "run/run_store.h"
@@ -670,6 +671,109 @@ private slots:
         QCOMPARE(v.curveCount(), 3);
         QCOMPARE(v.table()->item(1, 2)->text(), QString("450/600"));
         QCOMPARE(v.table()->item(2, 1)->text(), QString("finished"));
+    }
+
+    void plotViewLinesAndScatterFollowTheSnapshot() {
+        // Lines: rows of a (rows, n) array against an x array, a fixed 0-1 axis, a reference line
+        // from a scalar; the view follows a scrub. Scatter: the chosen item's points, one graph per
+        // colour class (whole values: each its own), the chosen colour array, item names, CSVs.
+        SessionModel m;
+        m.reset(tinyRun(10), "/tmp/x");
+        auto snap = [](qint64 step, float scale) {
+            auto s = std::make_shared<Snapshot>();
+            s->step = step;
+            float* acc = s->addF32("kshot.acc", {2, 5});
+            float* shots = s->addF32("kshot.shots", {5});
+            for (int i = 0; i < 5; ++i) {
+                shots[i] = float(i);
+                acc[i] = scale * float(i) / 4;
+                acc[5 + i] = i == 2 ? NAN : 0.5f;
+            }
+            s->scalars["chance"] = 0.2;
+            float* pts = s->addF32("pca.points", {3, 6, 2});
+            for (int i = 0; i < 36; ++i) pts[i] = scale * float(i);
+            float* cx = s->addF32("pca.x", {6});
+            float* cz = s->addF32("pca.z", {6});
+            NamedArray& layer = s->add("pca.layer", ArrayType::I32, {3});
+            for (int i = 0; i < 6; ++i) {
+                cx[i] = float(i % 3);
+                cz[i] = 0.1f * float(i);  // not whole: binned
+            }
+            for (int i = 0; i < 3; ++i) layer.i32[std::size_t(i)] = 7 + i;
+            return s;
+        };
+        m.appendSnapshot(snap(10, 1.0f));
+        m.appendSnapshot(snap(20, 0.5f));
+        const QJsonObject lines{{"mode", "lines"},
+                                {"x_array", "kshot.shots"},
+                                {"y_range", QJsonArray{0, 1}},
+                                {"lines", QJsonArray{QJsonObject{{"array", "kshot.acc"}, {"row", 0}, {"label", "a"}},
+                                                     QJsonObject{{"array", "kshot.acc"}, {"row", 1}, {"label", "b"}},
+                                                     QJsonObject{{"array", "absent"}, {"row", 0}, {"label", "c"}}}},
+                                {"hline_scalar", "chance"}};
+        PlotView lv(&m, "kshot", lines);
+        lv.resize(500, 300);
+        lv.redrawNow();
+        QCOMPARE(lv.shownStep(), qint64(20));
+        QCOMPARE(lv.plottedPoints(), 5 + 4);  // NaN left out, the absent array draws nothing
+        QCOMPARE(lv.plot()->graph(0)->data()->at(4)->value, 0.5);
+        QCOMPARE(lv.plot()->graph(3)->data()->at(0)->value, 0.2);  // the reference line
+        QVERIFY(lv.plot()->yAxis->range().lower < 0 && lv.plot()->yAxis->range().upper > 1);
+        m.setFollowLive(false);
+        m.setCurrentIndex(0);
+        lv.redrawNow();
+        QCOMPARE(lv.shownStep(), qint64(10));
+        QCOMPARE(lv.plot()->graph(0)->data()->at(4)->value, 1.0);
+        QTemporaryDir tmp;
+        auto csv = lv.exportCsv(tmp.filePath("k.csv"));
+        QVERIFY2(csv.ok(), qPrintable(csv.error()));
+        QFile f(tmp.filePath("k.csv"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QStringList rows = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(rows.size(), 6);
+        QCOMPARE(rows[0], QString("step,shots,kshot.acc[0],kshot.acc[1],absent[0]"));
+        QVERIFY2(rows[5].startsWith("10,4,1,0.5,"), qPrintable(rows[5]));
+
+        const QJsonObject scatter{{"mode", "scatter"},
+                                  {"points", "pca.points"},
+                                  {"item_values", QJsonArray{QJsonObject{{"array", "pca.layer"}, {"name", "layer"}}}},
+                                  {"colour_by", QJsonArray{QJsonObject{{"array", "pca.x"}, {"label", "x"}},
+                                                           QJsonObject{{"array", "pca.z"}, {"label", "z"}}}},
+                                  {"cyclic", true}};
+        PlotView sv(&m, "pca", scatter);
+        sv.resize(500, 300);
+        sv.setItem(2);
+        sv.redrawNow();
+        QCOMPARE(sv.plottedPoints(), 6);
+        QCOMPARE(sv.plot()->graphCount(), 3);  // x in {0, 1, 2}
+        QVERIFY2(sv.infoText().contains("layer = 9"), qPrintable(sv.infoText()));
+        // Item 2's first point is (24, 25) at step 10 (scale 1).
+        bool found = false;
+        for (int g = 0; g < sv.plot()->graphCount(); ++g)
+            for (auto it = sv.plot()->graph(g)->data()->begin(); it != sv.plot()->graph(g)->data()->end(); ++it)
+                found = found || (it->key == 24 && it->value == 25);
+        QVERIFY(found);
+        sv.setColourBy(1);
+        sv.redrawNow();
+        QCOMPARE(sv.plottedPoints(), 6);
+        QVERIFY(sv.plot()->graphCount() > 3);  // binned, each point its own bin here
+        auto scsv = sv.exportCsv(tmp.filePath("p.csv"));
+        QVERIFY2(scsv.ok(), qPrintable(scsv.error()));
+        QFile g(tmp.filePath("p.csv"));
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        const QStringList prow = QString::fromUtf8(g.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(prow.size(), 7);
+        QCOMPARE(prow[0], QString("step,item,point,c1,c2,x,z"));
+        QCOMPARE(prow[1], QString("10,2,0,24,25,0,0"));
+        // A snapshot without the points: a message, no stale points.
+        m.setCurrentIndex(1);
+        auto empty = std::make_shared<Snapshot>();
+        empty->step = 30;
+        m.appendSnapshot(empty);
+        m.setFollowLive(true);
+        sv.redrawNow();
+        QCOMPARE(sv.plottedPoints(), 0);
+        QVERIFY(sv.infoText().contains("holds no pca.points"));
     }
 
     void sessionModelFollowsLiveUntilScrubbed() {

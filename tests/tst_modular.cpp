@@ -1,14 +1,30 @@
 // In-context modular arithmetic's data (issue 18): the parallelogram rule, i.d. / o.o.d.
 // disjointness, the shared pair split, labels on z tokens only, answers, determinism, and the
-// spec's checks by field.
+// spec's checks by field; the snapshot's k-shot curves and correctness maps against hand-made
+// models whose answers are known exactly, and the head-output PCA of the real decoder.
+#include <torch/torch.h>
+
+#include "experiments/modular_arithmetic/ma_experiment.h"
 #include "experiments/modular_arithmetic/ma_task.h"
 #include "rng.h"
+#include "smoke_config.h"
 #include "test_main.h"
 
 #include <set>
 
 using namespace plateau;
 using namespace plateau::ma;
+
+namespace {
+// A small modular_arithmetic config (the registry's smoke settings with p, bases, examples).
+RunConfig modularConfig(int p, int bases, int examples) {
+    RunConfig cfg = smokeConfig(*findExperiment("modular_arithmetic"), 1);
+    for (const QString& o : {QString("task.p=%1").arg(p), QString("task.base_tasks=%1").arg(bases),
+                             QString("task.examples=%1").arg(examples), QString("task.batch_size=%1").arg(4 * bases)})
+        if (Status st = applyOverride(cfg, o); !st) qFatal("%s", qPrintable(st.error()));
+    return cfg;
+}
+}  // namespace
 
 class TestModular : public QObject {
     Q_OBJECT
@@ -150,6 +166,132 @@ private slots:
         const auto set = buildTaskSet(s, 1, "run/config.json");
         QVERIFY(!set.ok());
         QVERIFY2(set.error().startsWith("run/config.json: " + field), qPrintable(set.error()));
+    }
+
+    // --- the snapshot's evaluations (torch) -------------------------------------------------
+    void kShotCurvesCountShotsExactly() {
+        // A hand-made model that reads the task off the whole input (the E - 1 complete examples
+        // pin (a, b) down: it takes the vector consistent with all of them) and answers the z of
+        // example e right exactly when e >= m examples precede it, else (truth + 1) mod p. The
+        // curve must be 0 before shot m and 1 from it, in all four sets: this pins the positions
+        // scored, the shot index and the per-set batches.
+        RunConfig cfg = modularConfig(11, 8, 12);
+        ModularExperiment ex(cfg);
+        const int p = 11, E = 12, m = 3;
+        int ambiguous = 0;
+        auto model = [&](const torch::Tensor& tokens, bool) {
+            const int B = int(tokens.size(0)), L = int(tokens.size(1));
+            torch::Tensor logits = torch::zeros({B, L, p});
+            auto tk = tokens.accessor<std::int64_t, 2>();
+            auto lg = logits.accessor<float, 3>();
+            for (int b = 0; b < B; ++b) {
+                int found = 0;
+                TaskVector task{0, 0};
+                for (int a = 0; a < p; ++a)
+                    for (int c = 0; c < p; ++c) {
+                        bool ok = true;
+                        for (int i = 0; i + 2 < L && ok; i += 3)
+                            ok = answer({a, c}, int(tk[b][i]), int(tk[b][i + 1]), p) == int(tk[b][i + 2]);
+                        if (ok) {
+                            ++found;
+                            task = {a, c};
+                        }
+                    }
+                if (found != 1) ++ambiguous;  // 11 random examples in Z_11^2 lie on one line with probability ~1e-10
+                for (int i = 1; i < L; i += 3) {
+                    const int e = i / 3, z = answer(task, int(tk[b][i - 1]), int(tk[b][i]), p);
+                    lg[b][i][e >= m ? z : (z + 1) % p] = 1;
+                }
+            }
+            return DecoderForwardOutput{logits, {}, {}, {}};
+        };
+        Snapshot s;
+        ex.kShotCurves(s, model);
+        QCOMPARE(ambiguous, 0);
+        const NamedArray* acc = s.array("kshot.acc");
+        QVERIFY(acc);
+        QCOMPARE(acc->shape, (std::vector<int>{4, E}));
+        QCOMPARE(s.array("kshot.shots")->count(), std::size_t(E));
+        for (int set = 0; set < 4; ++set)
+            for (int e = 0; e < E; ++e) QCOMPARE(acc->at(std::size_t(set * E + e)), e >= m ? 1.0 : 0.0);
+    }
+    void correctnessMapsOfAKnownModel() {
+        // A hand-made model that answers z = x of the query, but x + 1 with fewer than m shots.
+        // For a task (a, b) the map's accuracy is then exactly #{(x, y): a x + b y = x (or x + 1)} / p^2,
+        // computed here from the task; truth must be a x + b y mod p; items task-major over the
+        // shot counts 1, 2, 4, 8, E - 1; no PCA without contexts.
+        const int p = 7, E = 12, m = 4;
+        RunConfig cfg = modularConfig(p, 4, E);
+        ModularExperiment ex(cfg);
+        auto model = [&](const torch::Tensor& tokens, bool) {
+            const int B = int(tokens.size(0)), L = int(tokens.size(1));
+            torch::Tensor logits = torch::zeros({B, L, p});
+            auto tk = tokens.accessor<std::int64_t, 2>();
+            auto lg = logits.accessor<float, 3>();
+            const int shots = (L - 2) / 3;
+            for (int b = 0; b < B; ++b) lg[b][L - 1][(tk[b][L - 2] + (shots >= m ? 0 : 1)) % p] = 1;
+            return DecoderForwardOutput{logits, {}, {}, {}};
+        };
+        Snapshot s;
+        ex.correctnessMaps(s, model);
+        const std::vector<int> shots = mapShots(E);
+        QCOMPARE(shots, (std::vector<int>{1, 2, 4, 8, 11}));
+        const std::vector<TaskVector> tasks = {ex.tasks().id[0], ex.tasks().id[1], ex.tasks().ood[0], ex.tasks().ood[1]};
+        const int S = int(shots.size());
+        QCOMPARE(s.array("matrices.truth")->shape, (std::vector<int>{4 * S, p, p}));
+        QCOMPARE(s.array("maps.acc")->shape, (std::vector<int>{4, S}));
+        QVERIFY(!s.has("pca.points"));
+        for (int t = 0; t < 4; ++t)
+            for (int si = 0; si < S; ++si) {
+                const int item = t * S + si, k = shots[std::size_t(si)];
+                QCOMPARE(int(s.array("maps.task")->at(std::size_t(item))), t + 1);
+                QCOMPARE(int(s.array("maps.shots")->at(std::size_t(item))), k);
+                int right = 0;
+                for (int x = 0; x < p; ++x)
+                    for (int y = 0; y < p; ++y) {
+                        const std::size_t at = std::size_t(item * p * p + x * p + y);
+                        const int z = answer(tasks[std::size_t(t)], x, y, p);
+                        QCOMPARE(int(s.array("matrices.truth")->at(at)), z);
+                        QCOMPARE(int(s.array("matrices.prediction")->at(at)), (x + (k >= m ? 0 : 1)) % p);
+                        right += z == (x + (k >= m ? 0 : 1)) % p;
+                        QCOMPARE(s.array("matrices.correct")->at(at), z == (x + (k >= m ? 0 : 1)) % p ? 1.0 : 0.0);
+                    }
+                QCOMPARE(s.array("maps.acc")->at(std::size_t(t * S + si)), double(float(double(right) / (p * p))));
+            }
+        // The timeline's map accuracies are those at E - 1 shots (z = x there).
+        double id = 0, ood = 0;
+        for (int t = 0; t < 4; ++t) (t < 2 ? id : ood) += s.array("maps.acc")->at(std::size_t(t * S + S - 1));
+        QCOMPARE(float(s.scalar("map_acc_id")), float(id / 2));
+        QCOMPARE(float(s.scalar("map_acc_ood")), float(ood / 2));
+    }
+    void headPcaOfTheDecoder() {
+        // The real snapshot: per head the query's context vectors over the p^2 queries projected on
+        // two principal components: centred (mean 0), the first carrying at least the second's
+        // variance, shares in [0, 1] summing to at most 1; colour arrays x, y, truth, model's z.
+        const int p = 7;
+        RunConfig cfg = modularConfig(p, 4, 8);
+        ModularExperiment ex(cfg);
+        const SnapshotPtr s = ex.snapshot(0, 0, ProbeSpec{}, false);
+        const NamedArray* pts = s->array("pca.points");
+        QVERIFY(pts);
+        const int heads = cfg.model.i("layers") * cfg.model.i("heads");
+        QCOMPARE(pts->shape, (std::vector<int>{heads, p * p, 2}));
+        const NamedArray* ex2 = s->array("pca.explained");
+        for (int h = 0; h < heads; ++h) {
+            double mean[2] = {0, 0}, var[2] = {0, 0};
+            for (int q = 0; q < p * p; ++q)
+                for (int j = 0; j < 2; ++j) mean[j] += pts->at(std::size_t((h * p * p + q) * 2 + j));
+            for (int q = 0; q < p * p; ++q)
+                for (int j = 0; j < 2; ++j) var[j] += std::pow(pts->at(std::size_t((h * p * p + q) * 2 + j)) - mean[j] / (p * p), 2);
+            QVERIFY2(std::abs(mean[0]) / (p * p) < 1e-4 && std::abs(mean[1]) / (p * p) < 1e-4, "not centred");
+            QVERIFY(var[0] >= var[1] * (1 - 1e-4));
+            const double e0 = ex2->at(std::size_t(2 * h)), e1 = ex2->at(std::size_t(2 * h + 1));
+            QVERIFY(e0 >= e1 && e1 >= 0 && e0 + e1 <= 1 + 1e-6);
+            QCOMPARE(int(s->array("pca.layer")->at(std::size_t(h))), h / cfg.model.i("heads") + 1);
+        }
+        for (const char* c : {"pca.x", "pca.y", "pca.z", "pca.model_z"}) QCOMPARE(s->array(c)->count(), std::size_t(p * p));
+        QCOMPARE(s->scalar("chance"), 1.0 / p);
+        QVERIFY(s->has("kshot.acc"));
     }
 };
 

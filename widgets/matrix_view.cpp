@@ -3,6 +3,7 @@
 #include "figure_export.h"
 #include "heatmap_widget.h"
 #include "plot_style.h"
+#include "plot_view.h"  // itemValuesText
 #include "session_model.h"
 
 #include <QGridLayout>
@@ -132,6 +133,13 @@ std::vector<float> MatrixView::panelValues(const Snapshot& s, const PanelSpec& p
     return slice(p.array);
 }
 
+int MatrixView::itemCount(const Snapshot& s) const {
+    // Those the panels' arrays hold (an experiment's maps may have more or fewer than its probe batch).
+    for (const PanelSpec& p : m_specs)
+        if (const NamedArray* a = s.array(p.array.isEmpty() ? p.diffA : p.array); a && a->shape.size() == 3) return a->dim(0);
+    return s.probeCount;
+}
+
 std::vector<std::uint8_t> MatrixView::marksOf(const Snapshot& s, const QString& name, int b) const {
     const NamedArray* a = name.isEmpty() ? nullptr : s.array(name);
     if (!a || a->shape.size() != 3 || b >= a->dim(0)) return {};
@@ -185,13 +193,7 @@ void MatrixView::redraw() {
     }
     if (!s) return;
 
-    // Items: those the panels' arrays hold (an experiment's maps may have fewer than its probe batch).
-    int items = s->probeCount;
-    for (const PanelSpec& p : m_specs)
-        if (const NamedArray* a = s->array(p.array.isEmpty() ? p.diffA : p.array); a && a->shape.size() == 3) {
-            items = a->dim(0);
-            break;
-        }
+    const int items = itemCount(*s);
     m_index->setRange(0, std::max(0, items - 1));
     const int b = std::clamp(m_index->value(), 0, std::max(0, items - 1));
     // One colour range for the panels without their own: the largest |value| of the signed panels
@@ -223,9 +225,8 @@ void MatrixView::redraw() {
     // The info line: the item's masked MSE (if asked for) and the template's scalars.
     QString info = anySigned ? QString("step %1 · colour range ±%2").arg(s->step).arg(scale, 0, 'f', 2)
                              : QString("step %1 · colour range 0 – %2").arg(s->step).arg(scale, 0, 'g', 3);
-    // Items named by a value (the factor toy's pairs by their lambda).
-    if (const NamedArray* v = s->array(m_params.value("item_value_array").toString()); v && std::size_t(b) < v->count())
-        info = QString("%1 = %2 · ").arg(m_params.value("item_value_name").toString("value")).arg(v->at(std::size_t(b)), 0, 'g', 4) + info;
+    // Items named by values (the factor toy's pairs by their lambda; a map by its task and shots).
+    info = itemValuesText(*s, m_params.value("item_values").toArray(), b) + info;
     const QJsonArray err = m_params.value("error_of").toArray();
     if (err.size() == 3) {
         int r = 0, c = 0;
@@ -267,7 +268,7 @@ QList<QWidget*> MatrixView::figureParts() const {
 Result<QStringList> MatrixView::exportCsv(const QString& path) const {
     const SnapshotPtr s = m_model->current();
     if (!s) return Error{path + ": no snapshot to export yet"};
-    const int b = std::clamp(probeIndex(), 0, std::max(0, s->probeCount - 1));
+    const int b = std::clamp(probeIndex(), 0, std::max(0, itemCount(*s) - 1));
     // One row per cell of the item, one column per panel (and the marks of the first marked panel).
     std::vector<std::vector<float>> values(m_specs.size());
     int rows = 0, cols = 0;

@@ -12,7 +12,7 @@
 //              "series": [{"scalar": "copy_mse", "label": "...", "color": "#0072b2", "dashed": false}],
 //              "series_log": true, "series_x_label": "...",
 //              "info": "text with %scalar_name placeholders",
-//              "item_value_array": "factor.lambdas", "item_value_name": "λ"   (optional: names each item)}
+//              "item_values": [{"array": "factor.lambdas", "name": "λ"}, ...]   (optional: names each item)}
 // A panel may fix its own colour range ("range": [lo, hi], e.g. [0, 1] for right / wrong); the
 // others share one: the largest |value| of the signed panels, or where there are none, the largest
 // value of the unsigned ones (sequential from 0).
@@ -63,6 +63,7 @@ private:
     };
     // Values of panel p for item b (rows x cols), or empty if the snapshot lacks its arrays.
     std::vector<float> panelValues(const Snapshot& s, const PanelSpec& p, int b, int* rows, int* cols) const;
+    int itemCount(const Snapshot& s) const;
     std::vector<std::uint8_t> marksOf(const Snapshot& s, const QString& name, int b) const;
 
     SessionModel* m_model;

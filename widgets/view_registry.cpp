@@ -4,6 +4,7 @@
 #include "factor_view.h"
 #include "matrix_view.h"
 #include "metrics_view.h"
+#include "plot_view.h"
 #include "spectra_view.h"
 
 #include <functional>
@@ -23,6 +24,7 @@ const std::map<QString, Factory>& registry() {
         {"attention", make<AttentionView>()},
         {"spectra", make<SpectraView>()},
         {"matrices", make<MatrixView>()},
+        {"plot", make<PlotView>()},
         {"factor", make<FactorView>()},  // the factor toy's own
     };
     return r;

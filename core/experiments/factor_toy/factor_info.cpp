@@ -76,8 +76,7 @@ ExperimentInfo makeInfo() {
     e.detector = {"loss", false, 1.0};
     QJsonObject panels{
         {"item_label", "pair (λ index)"},
-        {"item_value_array", "factor.lambdas"},
-        {"item_value_name", "λ"},
+        {"item_values", QJsonArray{QJsonObject{{"array", "factor.lambdas"}, {"name", "λ"}}}},
         {"panels", QJsonArray{QJsonObject{{"array", "matrices.product"}, {"title", "A Bᵀ"}, {"signed", true}},
                               QJsonObject{{"array", "matrices.target"}, {"title", "target D"}, {"signed", true}},
                               QJsonObject{{"array", "matrices.imbalance"}, {"title", "AᵀA − BᵀB"}, {"signed", true}}}}};

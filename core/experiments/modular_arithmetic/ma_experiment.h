@@ -10,6 +10,8 @@
 #include "model/decoder_lm.h"
 #include "train/data_stream.h"
 
+#include <functional>
+
 namespace plateau {
 
 struct ModularBatch {
@@ -17,6 +19,9 @@ struct ModularBatch {
     torch::Tensor target;  // (B, 3E - 1) int64: the next token
     torch::Tensor zMask;   // (3E - 1) bool: positions whose target is a z (the scored ones)
 };
+
+// The shot counts of the correctness maps for `examples` per sequence: 1, 2, 4, ... and examples - 1.
+std::vector<int> mapShots(int examples);
 
 class ModularExperiment : public Experiment {
 public:
@@ -40,8 +45,18 @@ public:
 
     enum Column { Loss = 0, FirstAcc = 1, FirstLastAcc = 5 };
 
+    // The snapshot's evaluations, through any model: tokens (B, T) -> logits (B, T, p), and with
+    // `contexts` each layer's per-head context (pca.* is skipped when a forward gives none). The
+    // snapshot uses the decoder (modelForward()); the tests a hand-made model with known answers.
+    using Forward = std::function<DecoderForwardOutput(const torch::Tensor& tokens, bool contexts)>;
+    Forward modelForward();
+    // matrices.* of the p x p correctness maps at mapShots() shots, maps.*, map_acc_* scalars, pca.*
+    void correctnessMaps(Snapshot& s, const Forward& forward);
+    // kshot.acc (4 sets x E positions: the z of example e has e examples before it), kshot.shots
+    void kShotCurves(Snapshot& s, const Forward& forward);
+
 private:
-    void correctnessMaps(Snapshot& s);  // matrices.* of the p x p correctness maps, map_acc_* scalars
+    void headPca(Snapshot& s, const std::vector<torch::Tensor>& contexts, const ma::TaskVector& task, const float* modelZ);
 
     ma::Settings m_s;
     ma::TaskSet m_tasks;

@@ -96,7 +96,9 @@ ExperimentInfo makeInfo() {
         return o;
     };
     const QJsonObject maps{
-        {"item_label", "task (1-2 i.d., 3-4 o.o.d.)"},
+        {"item_label", "map (task 1-2 i.d., 3-4 o.o.d.; shots 1, 2, 4, ... E-1)"},
+        {"item_values", QJsonArray{QJsonObject{{"array", "maps.task"}, {"name", "task"}},
+                                   QJsonObject{{"array", "maps.shots"}, {"name", "shots"}}}},
         {"panels", QJsonArray{panel("matrices.prediction", "model's z (x rows, y cols)", true),
                               panel("matrices.truth", "a x + b y mod p", false),
                               panel("matrices.correct", "right (1) / wrong (0); × test pair", true)}},
@@ -105,10 +107,38 @@ ExperimentInfo makeInfo() {
                               series("acc_ood_test", "probe: o.o.d. tasks, test pairs", "#009e73", true)}},
         {"series_log", false},
         {"series_x_label", "step (snapshots)"},
-        {"info", "after examples - 1 shots from train pairs, every (x, y) queried: i.d. %map_acc_id, o.o.d. %map_acc_ood"}};
+        {"info", "one fixed context from train pairs, every (x, y) queried; at E-1 shots i.d. %map_acc_id, o.o.d. %map_acc_ood"}};
+    auto line = [](int row, const QString& label, const QString& color, bool dashed) {
+        return QJsonObject{{"array", "kshot.acc"}, {"row", row}, {"label", label}, {"color", color}, {"dashed", dashed}};
+    };
+    const QJsonObject kshot{
+        {"mode", "lines"},
+        {"x_array", "kshot.shots"},
+        {"x_label", "examples before the query (shots)"},
+        {"y_label", "accuracy of the query's z"},
+        {"y_range", QJsonArray{0, 1}},
+        {"lines", QJsonArray{line(0, kSetLabels[0], "#0072b2", false), line(1, kSetLabels[1], "#0072b2", true),
+                             line(2, kSetLabels[2], "#d55e00", false), line(3, kSetLabels[3], "#d55e00", true)}},
+        {"hline_scalar", "chance"},
+        {"hline_label", "chance 1/p"}};
+    auto colour = [](const QString& array, const QString& label) { return QJsonObject{{"array", array}, {"label", label}}; };
+    const QJsonObject pca{
+        {"mode", "scatter"},
+        {"points", "pca.points"},
+        {"explained", "pca.explained"},
+        {"item_label", "head"},
+        {"item_values", QJsonArray{QJsonObject{{"array", "pca.layer"}, {"name", "layer"}},
+                                   QJsonObject{{"array", "pca.head"}, {"name", "head"}}}},
+        {"colour_by", QJsonArray{colour("pca.x", "x"), colour("pca.y", "y"), colour("pca.z", "true z"),
+                                 colour("pca.model_z", "model's z")}},
+        {"cyclic", true},
+        {"x_label", "PC 1"},
+        {"y_label", "PC 2"}};
     e.views = {
         {"metrics", "metrics", "Metrics", QJsonObject{}},
+        {"plot", "kshot", "k-shot accuracy", kshot},
         {"matrices", "maps", "Correctness maps", maps},
+        {"plot", "head_pca", "Head outputs (PCA)", pca},
         {"spectra", "spectra", "Spectra", QJsonObject{}},
         {"attention", "attention", "Attention", QJsonObject{}},
     };

@@ -22,6 +22,9 @@ DecoderDims dimsOf(const RunConfig& cfg);
 
 const ExperimentInfo& info();
 
+// Sequences per set behind a snapshot's k-shot curves (rounded up to a multiple of the set's tasks).
+inline constexpr int kKShotSequences = 128;
+
 // The evaluation's four sets, in column order.
 enum class EvalSet { IdTrain = 0, IdTest, OodTrain, OodTest };
 
