@@ -1,5 +1,7 @@
 #include "snapshot.h"
 
+#include <QStringList>
+
 #include <cmath>
 
 namespace plateau {
@@ -17,6 +19,16 @@ int TokenLayout::length() const {
     return 0;
 }
 
+namespace {
+// A segment of several tokens whose label has one word per token ("x3 y3 z3") names each token by
+// its word; otherwise its tokens are "label i" (or grid cells).
+QString tokenWord(const TokenSegment& s, int i) {
+    if (s.length < 2) return {};
+    const QStringList words = s.label.split(' ', Qt::SkipEmptyParts);
+    return words.size() == s.length ? words[i] : QString();
+}
+}  // namespace
+
 QString TokenLayout::describe(int t) const {
     if (kind == Grid && n > 0) return QString("(%1,%2)").arg(t / n).arg(t % n);
     if (kind == Segments) {
@@ -25,6 +37,7 @@ QString TokenLayout::describe(int t) const {
             if (t < start + s.length) {
                 const int i = t - start;
                 if (s.length == 1) return s.label;
+                if (const QString w = tokenWord(s, i); !w.isEmpty()) return w;
                 if (s.gridSide > 0) return QString("%1 (%2,%3)").arg(s.label).arg(i / s.gridSide).arg(i % s.gridSide);
                 return QString("%1 %2").arg(s.label).arg(i);
             }
@@ -44,6 +57,7 @@ QString TokenLayout::label(int t) const {
                 QString name = s.label;
                 name.replace(' ', '_').replace(',', '_');
                 if (s.length == 1) return name;
+                if (const QString w = tokenWord(s, i); !w.isEmpty()) return w;
                 if (s.gridSide > 0) return QString("%1_r%2c%3").arg(name).arg(i / s.gridSide).arg(i % s.gridSide);
                 return QString("%1_%2").arg(name).arg(i);
             }

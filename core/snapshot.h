@@ -39,7 +39,8 @@ struct ProbeSpec {
 
 // How a sequence's T tokens are arranged, for attention guides and hover text: a plain sequence,
 // an n x n grid read row-major, or labelled segments ("prompt | SEP | answer"), each optionally
-// an n x n grid itself (gridSide > 0).
+// an n x n grid itself (gridSide > 0). A segment whose label has one word per token ("x3 y3 z3",
+// one example of three tokens) names each token by its word; guides fall at segment starts.
 struct TokenSegment {
     QString label;
     int length = 0;

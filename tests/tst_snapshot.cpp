@@ -227,6 +227,18 @@ private slots:
         QCOMPARE(seg.describe(4), QString("SEP"));
         QCOMPARE(seg.describe(8), QString("answer (1,1)"));
         QCOMPARE(seg.boundaries(), (std::vector<int>{4, 5}));
+        // One word per token names each (in-context examples), guides between segments only; a
+        // label with another word count keeps "label i".
+        TokenLayout ex;
+        ex.kind = TokenLayout::Segments;
+        ex.segments = {{"x1 y1 z1", 3, 0}, {"x2 y2 z2", 3, 0}, {"x3 y3", 2, 0}, {"two words", 3, 0}};
+        QCOMPARE(ex.describe(0), QString("x1"));
+        QCOMPARE(ex.describe(5), QString("z2"));
+        QCOMPARE(ex.describe(7), QString("y3"));
+        QCOMPARE(ex.label(4), QString("y2"));
+        QCOMPARE(ex.describe(9), QString("two words 1"));
+        QCOMPARE(ex.label(9), QString("two_words_1"));
+        QCOMPARE(ex.boundaries(), (std::vector<int>{3, 6, 8}));
     }
 
     void niceSteps() {

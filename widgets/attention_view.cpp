@@ -240,7 +240,16 @@ void AttentionView::redraw() {
     if (s->layout.kind == TokenLayout::Grid) layoutText += " (row-major n×n entries)";
     if (s->layout.kind == TokenLayout::Segments) {
         QStringList parts;
-        for (const TokenSegment& seg : s->layout.segments) parts << seg.label;
+        const auto& segs = s->layout.segments;
+        for (std::size_t i = 0; i < segs.size(); ++i) {
+            // Many segments (examples of an in-context task): the first two, an ellipsis, the last.
+            if (segs.size() > 6 && i == 2) {
+                parts << QString("… %1 more …").arg(segs.size() - 3);
+                i = segs.size() - 2;
+                continue;
+            }
+            parts << segs[i].label;
+        }
         layoutText += " (" + parts.join(" | ") + ")";
     }
     m_info->setText(QString("step %1 · mean over %2 probe items%3 · %4")

@@ -112,10 +112,7 @@ SnapshotPtr AssocExperiment::snapshot(qint64 step, double timeS, const ProbeSpec
     const int B = std::max(1, m_cfg.train.probeSize);
     auto s = newSnapshot(step, timeS, saved, B);
     s->layout.kind = TokenLayout::Segments;
-    for (int i = 0; i < m_s.pairs; ++i) {
-        s->layout.segments.push_back({QString("x%1").arg(i + 1), 1, 0});
-        s->layout.segments.push_back({QString("y%1").arg(i + 1), 1, 0});
-    }
+    for (int i = 0; i < m_s.pairs; ++i) s->layout.segments.push_back({QString("x%1 y%1").arg(i + 1), 2, 0});  // guides between pairs
     s->layout.segments.push_back({"query", 1, 0});
     const RecallBatch b = batch(B, DataStream::Probe, 0, false);
     DecoderForwardOptions o;

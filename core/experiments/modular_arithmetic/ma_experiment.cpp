@@ -229,9 +229,11 @@ SnapshotPtr ModularExperiment::snapshot(qint64 step, double timeS, const ProbeSp
     auto s = newSnapshot(step, timeS, saved, B);
     s->layout.kind = TokenLayout::Segments;
     for (int e = 0; e < m_s.spec.examples; ++e) {
-        s->layout.segments.push_back({QString("x%1").arg(e + 1), 1, 0});
-        s->layout.segments.push_back({QString("y%1").arg(e + 1), 1, 0});
-        if (e + 1 < m_s.spec.examples) s->layout.segments.push_back({QString("z%1").arg(e + 1), 1, 0});
+        // One segment per example "x y z" (the last without its z): guides between examples.
+        if (e + 1 < m_s.spec.examples)
+            s->layout.segments.push_back({QString("x%1 y%1 z%1").arg(e + 1), 3, 0});
+        else
+            s->layout.segments.push_back({QString("x%1 y%1").arg(e + 1), 2, 0});
     }
     // The probe: o.o.d. tasks on test pairs, the generalisation the run is about.
     const ModularBatch b = batch(m_tasks.ood, m_tasks.testPairs, B, DataStream::Probe, 0);
