@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMutex>
 #include <QSaveFile>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -30,6 +31,15 @@ namespace {
 QVariant opt(double v) { return std::isnan(v) ? QVariant(QMetaType(QMetaType::Double)) : QVariant(v); }
 double val(const QVariant& v) { return v.isNull() ? kNoValue : v.toDouble(); }
 
+// Adding and removing connections, one thread at a time. Stores are opened and closed on worker
+// threads (sweep-summary, SweepData); without this lock about 1 in 150 `sweep-summary` processes
+// hung at exit, in QtSql's clean-up of its connections (qt_call_post_routines), and CI's
+// tst_sweep timed out on one.
+QMutex& connectionsLock() {
+    static QMutex m;
+    return m;
+}
+
 Status writeJsonAtomically(const QString& path, const QJsonObject& obj) {
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly)) return Error{path + ": cannot write: " + f.errorString()};
@@ -49,6 +59,7 @@ QJsonObject versionInfo(int runFormat) {
 RunStore::~RunStore() {
     if (!m_connection.isEmpty()) {
         { QSqlDatabase::database(m_connection, false).close(); }
+        QMutexLocker lock(&connectionsLock());
         QSqlDatabase::removeDatabase(m_connection);
     }
 }
@@ -163,7 +174,10 @@ Status RunStore::openDatabase(bool create) {
     const QString path = metricsPath();
     if (!create && !QFileInfo::exists(path)) return Error{path + ": missing"};
     m_connection = "plateau-run-" + QUuid::createUuid().toString(QUuid::WithoutBraces);
-    QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", m_connection);
+    QSqlDatabase db = [&] {
+        QMutexLocker lock(&connectionsLock());
+        return QSqlDatabase::addDatabase("QSQLITE", m_connection);
+    }();
     db.setDatabaseName(path);
     if (m_readOnly) db.setConnectOptions("QSQLITE_OPEN_READONLY");
     if (!db.open()) return Error{path + ": cannot open: " + db.lastError().text()};
