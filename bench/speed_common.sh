@@ -24,9 +24,10 @@ cli_step_ms() {
   run_step_ms "$1" "$dir" "$WARMUP"
   rm -rf "$dir"
 }
-# py_step_ms SCRIPT WIDTH: the PyTorch reference's median step ms at that width.
+# py_step_ms SCRIPT WIDTH: the PyTorch reference's median step ms at that width (and $PY_EXTRA).
 py_step_ms() {
-  "${pyenv[@]}" /usr/bin/python3 "$1" --width "$2" --steps "$STEPS" --warmup "$WARMUP" --threads "$threads" |
+  # shellcheck disable=SC2086  # PY_EXTRA: further arguments, word-split (a script's sizes)
+  "${pyenv[@]}" /usr/bin/python3 "$1" --width "$2" --steps "$STEPS" --warmup "$WARMUP" --threads "$threads" ${PY_EXTRA:-} |
     sed -E 's/.*"median_ms": ([0-9.]+).*/\1/'
 }
 # bf16_available CLI PRESET: whether a bf16 run starts here; else prints why (the CLI's error) on stderr.
