@@ -13,7 +13,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
 sys.path.insert(0, os.path.dirname(__file__))
 from reference_decoder import Decoder  # noqa: E402
-from timing import time_steps  # noqa: E402
+from timing import parse_args, time_steps  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--width", type=int, default=256)
@@ -21,13 +21,7 @@ ap.add_argument("--heads", type=int, default=2)
 ap.add_argument("--layers", type=int, default=2)
 ap.add_argument("--n", type=int, default=7)
 ap.add_argument("--batch", type=int, default=256)
-ap.add_argument("--steps", type=int, default=10)
-ap.add_argument("--warmup", type=int, default=2)
-ap.add_argument("--threads", type=int, default=os.cpu_count())
-args = ap.parse_args()
-
-torch.set_num_threads(args.threads)
-torch.manual_seed(1)
+args = parse_args(ap, steps=10, warmup=2)
 T = 2 * args.n * args.n + 1
 cfg = dict(vocab=405, max_positions=T, width=args.width, heads=args.heads, layers=args.layers, ffn=4 * args.width,
            positions="learned", norm="pre", final_norm=True, mlp="gelu_tanh", bias=True, tied_head=False,

@@ -16,7 +16,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
 sys.path.insert(0, os.path.dirname(__file__))
 from reference_decoder import Decoder  # noqa: E402
-from timing import time_steps  # noqa: E402
+from timing import parse_args, time_steps  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--width", type=int, default=64)
@@ -27,13 +27,7 @@ ap.add_argument("--examples", type=int, default=16)
 ap.add_argument("--batch", type=int, default=176)
 ap.add_argument("--lr", type=float, default=1e-3)
 ap.add_argument("--weight-decay", type=float, default=1.0)
-ap.add_argument("--steps", type=int, default=10)
-ap.add_argument("--warmup", type=int, default=2)
-ap.add_argument("--threads", type=int, default=os.cpu_count())
-args = ap.parse_args()
-
-torch.set_num_threads(args.threads)
-torch.manual_seed(1)
+args = parse_args(ap, steps=10, warmup=2)
 L = 3 * args.examples - 1
 cfg = dict(vocab=args.p, max_positions=L, width=args.width, heads=args.heads, layers=args.layers, ffn=4 * args.width,
            positions="rotary", norm="pre", final_norm=True, mlp="relu", bias=False, tied_head=True,

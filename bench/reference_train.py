@@ -12,7 +12,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
 sys.path.insert(0, os.path.dirname(__file__))
 from reference_bert import Bert, sample_batch  # noqa: E402
-from timing import time_steps  # noqa: E402
+from timing import parse_args, time_steps  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--width", type=int, required=True)
@@ -21,13 +21,7 @@ ap.add_argument("--layers", type=int, default=4)
 ap.add_argument("--n", type=int, default=7)
 ap.add_argument("--rank", type=int, default=2)
 ap.add_argument("--batch", type=int, default=256)
-ap.add_argument("--steps", type=int, default=20)
-ap.add_argument("--warmup", type=int, default=3)
-ap.add_argument("--threads", type=int, default=os.cpu_count())
-args = ap.parse_args()
-
-torch.set_num_threads(args.threads)
-torch.manual_seed(1)
+args = parse_args(ap, steps=20, warmup=3)
 model = Bert(width=args.width, heads=args.heads, layers=args.layers, ffn=4 * args.width)
 opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 gen = torch.Generator().manual_seed(1)
