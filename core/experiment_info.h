@@ -25,10 +25,13 @@ QString betterName(Better b);      // "lower" | "higher" | "neither"
 Better betterFromName(const QString& s);
 
 // One metric column of the run's metrics table (run format 2).
+// The unit of fractions in [0, 1]: a linear "accuracy" plot always spans 0 to 1.
+inline const QString kAccuracyUnit = QStringLiteral("accuracy");
+
 struct MetricColumn {
     QString key;          // SQL column name and CSV header: [a-z0-9_]+
     QString label;        // shown in legends ("L_mask")
-    QString unit;         // plots group columns by unit ("MSE", "nats", "accuracy")
+    QString unit;         // plots group columns by unit ("MSE", "nats", kAccuracyUnit)
     bool logAxis = true;  // the unit's plot is log-y (every column of a unit should agree)
     Better better = Better::Lower;
     bool shown = true;    // drawn by default in the metrics view

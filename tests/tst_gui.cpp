@@ -477,6 +477,34 @@ private slots:
         QVERIFY(sparse[10] <= dense[549] * 1.001);
     }
 
+    void accuracyPlotsSpanZeroToOne() {
+        // Modular arithmetic's accuracies near chance (0.08-0.14): their plot still shows 0 to 1
+        // (a rise reads at its true size), while the loss's plot follows its data.
+        RunConfig c = loadPreset("icl-cpu").value();
+        SessionModel m;
+        MetricsView v(&m, "metrics", QJsonObject{});
+        m.reset(c, "/tmp/x");
+        std::vector<StepMetrics> rows;
+        for (qint64 step = 1; step <= 400; ++step) {
+            StepMetrics r;
+            r.step = step;
+            r.values.assign(m.columns().size(), kNoValue);
+            r.values[std::size_t(m.columnIndex("loss"))] = 2.3 + 0.01 * std::sin(double(step));
+            if (step % 50 == 0)
+                for (const char* k : {"acc_id_train", "acc_ood_test", "acc_last_ood_test"})
+                    r.values[std::size_t(m.columnIndex(k))] = 0.08 + 0.06 * double(step % 150) / 150.0;
+            rows.push_back(r);
+        }
+        m.appendMetrics(rows);
+        v.redrawNow();
+        QCustomPlot* acc = v.plotOfUnit("accuracy");
+        QCustomPlot* nats = v.plotOfUnit("nats");
+        QVERIFY(acc && nats);
+        QVERIFY2(acc->yAxis->range().lower <= 0 && acc->yAxis->range().upper >= 1,
+                 qPrintable(QString("%1 %2").arg(acc->yAxis->range().lower).arg(acc->yAxis->range().upper)));
+        QVERIFY2(nats->yAxis->range().upper < 4, qPrintable(QString::number(nats->yAxis->range().upper)));
+    }
+
     void curveDecimatorKeepsEveryColumnsExtremes() {
         // A noisy curve with a flat run, a spike and repeated x values, decimated at several
         // widths, zooms and a log-like pixel map: each pixel column's lowest and highest point
