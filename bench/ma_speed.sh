@@ -28,5 +28,7 @@ widths=("$@"); [ ${#widths[@]} -gt 0 ] || widths=("$width")
 # The reference takes the preset's sizes (py_step_ms passes --width, the rest come from here).
 PY_EXTRA="--p $p --examples $examples --batch $batch --layers $layers --heads $heads --lr $lr --weight-decay $wd"
 export PY_EXTRA
+# The timed runs are shorter than the preset's warm-up (which changes the lr, not the work).
+CLI_EXTRA="--set optim.warmup_steps=0"
 echo "modular_arithmetic ($PRESET): p $p, $examples examples ($((3 * examples - 1)) input tokens), batch $batch, $layers layers x $heads heads, ffn 4*width, $threads threads, $STEPS timed steps x $ROUNDS rounds"
 against_pytorch "$PRESET" bench/reference_ma_train.py

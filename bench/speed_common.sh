@@ -14,12 +14,14 @@ run_step_ms() {
 # cli_step_ms CLI PRESET WIDTH [PRECISION]: trains WARMUP + STEPS steps of PRESET at that width
 # (ffn 4x, no eval or checkpoints; train.precision PRECISION if given: binaries older than it
 # take none) with $threads threads in
-# a folder under $tmp, prints the median step ms.
+# a folder under $tmp, prints the median step ms. $CLI_EXTRA: further arguments (word-split), such
+# as a warm-up longer than the timed steps set to 0.
 cli_step_ms() {
   local dir="$tmp/run-$3-$RANDOM"
+  # shellcheck disable=SC2086
   "$1" train --preset "$2" --out "$dir" --steps $((WARMUP + STEPS)) --threads "$threads" \
     --set model.width="$3" --set model.ffn=$((4 * $3)) --set train.eval_every=0 ${4:+--set train.precision=$4} \
-    --set train.checkpoint_every=0 --set train.print_every=1000000 > "$tmp/cli.log" 2>&1 \
+    --set train.checkpoint_every=0 --set train.print_every=1000000 ${CLI_EXTRA:-} > "$tmp/cli.log" 2>&1 \
     || { cat "$tmp/cli.log" >&2; exit 1; }
   run_step_ms "$1" "$dir" "$WARMUP"
   rm -rf "$dir"
@@ -33,8 +35,9 @@ py_step_ms() {
 # bf16_available CLI PRESET: whether a bf16 run starts here; else prints why (the CLI's error) on stderr.
 bf16_available() {
   local dir="$tmp/bf16-probe" msg
+  # shellcheck disable=SC2086
   if msg=$("$1" train --preset "$2" --out "$dir" --steps 1 --set train.precision=bf16 --set train.eval_every=0 \
-      --set train.checkpoint_every=0 2>&1); then rm -rf "$dir"; return 0; fi
+      --set train.checkpoint_every=0 ${CLI_EXTRA:-} 2>&1); then rm -rf "$dir"; return 0; fi
   rm -rf "$dir"
   echo "bf16 skipped: $(printf '%s\n' "$msg" | grep -m1 'train.precision' || printf '%s\n' "$msg" | tail -1)" >&2
   return 1
