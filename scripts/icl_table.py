@@ -26,6 +26,8 @@ def describe(cfg):
          f"d{m['width']} b{t['batch_size']} lr{o['lr']:g} wd{o['weight_decay']:g}")
     if m.get("embedding_init_std", 0.02) != 0.02:
         s += f" emb{m['embedding_init_std']:g}"
+    if o.get("beta1", 0.9) != 0.9:
+        s += f" β₁{o['beta1']:g}"
     if o.get("schedule") != "constant":
         s += f" {o.get('schedule')}"
     return s + f" seed{cfg['train']['seed']}"

@@ -503,6 +503,20 @@ private slots:
         QVERIFY2(acc->yAxis->range().lower <= 0 && acc->yAxis->range().upper >= 1,
                  qPrintable(QString("%1 %2").arg(acc->yAxis->range().lower).arg(acc->yAxis->range().upper)));
         QVERIFY2(nats->yAxis->range().upper < 4, qPrintable(QString::number(nats->yAxis->range().upper)));
+        // A matrices view's series with "series_range" [0, 1] (the correctness maps' accuracies).
+        for (qint64 step : {100, 200}) {
+            auto snap = std::make_shared<Snapshot>();
+            snap->step = step;
+            snap->scalars["map_acc_id"] = 0.1 + 0.0001 * double(step);
+            m.appendSnapshot(snap);
+        }
+        const QJsonObject series{{"scalar", "map_acc_id"}, {"label", "map"}};
+        MatrixView fixed(&m, "maps", QJsonObject{{"series", QJsonArray{series}}, {"series_log", false}, {"series_range", QJsonArray{0, 1}}});
+        MatrixView free(&m, "maps", QJsonObject{{"series", QJsonArray{series}}, {"series_log", false}});
+        fixed.redrawNow();
+        free.redrawNow();
+        QVERIFY(fixed.scorePlot()->yAxis->range().lower <= 0 && fixed.scorePlot()->yAxis->range().upper >= 1);
+        QVERIFY2(free.scorePlot()->yAxis->range().upper < 0.5, qPrintable(QString::number(free.scorePlot()->yAxis->range().upper)));
     }
 
     void curveDecimatorKeepsEveryColumnsExtremes() {

@@ -76,6 +76,11 @@ MatrixView::MatrixView(SessionModel* model, const QString& name, const QJsonObje
     const QJsonArray series = params.value("series").toArray();
     if (!series.isEmpty()) {
         m_seriesLog = params.value("series_log").toBool(true);
+        const QJsonArray range = params.value("series_range").toArray();
+        if (range.size() == 2 && range[0].toDouble() < range[1].toDouble()) {
+            m_seriesLo = range[0].toDouble();
+            m_seriesHi = range[1].toDouble();
+        }
         m_plot = new QCustomPlot;
         m_plot->setMinimumHeight(150);  // the axis rect keeps ~80 px under a two-row legend
         for (const QJsonValue& v : series) {
@@ -183,8 +188,14 @@ void MatrixView::redraw() {
                     hi = std::max(hi, r.upper);
                 }
             }
-            if (m_seriesLog && hi > 0) m_plot->yAxis->setRange(std::max(lo / 2, 1e-9), hi * 2);
-            if (!m_seriesLog && hi >= lo) m_plot->yAxis->setRange(lo - 0.05 * (hi - lo + 1e-9), hi + 0.05 * (hi - lo + 1e-9));
+            if (m_seriesLo < m_seriesHi) {
+                const double pad = 0.02 * (m_seriesHi - m_seriesLo);
+                m_plot->yAxis->setRange(m_seriesLo - pad, m_seriesHi + pad);
+            } else if (m_seriesLog && hi > 0) {
+                m_plot->yAxis->setRange(std::max(lo / 2, 1e-9), hi * 2);
+            } else if (!m_seriesLog && hi >= lo) {
+                m_plot->yAxis->setRange(lo - 0.05 * (hi - lo + 1e-9), hi + 0.05 * (hi - lo + 1e-9));
+            }
         }
         // A decade label needs ~28 px of axis height: a short dock gets fewer (every second or
         // third decade) instead of overlapping ones.

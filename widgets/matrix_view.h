@@ -11,6 +11,7 @@
 //              "error_of": [prediction, truth, marks]   (optional: per-item masked MSE in the info line)
 //              "series": [{"scalar": "copy_mse", "label": "...", "color": "#0072b2", "dashed": false}],
 //              "series_log": true, "series_x_label": "...",
+//              "series_range": [0, 1]   (optional: a fixed y range for the series, e.g. accuracies),
 //              "info": "text with %scalar_name placeholders",
 //              "item_values": [{"array": "factor.lambdas", "name": "λ"}, ...]   (optional: names each item)}
 // A panel may fix its own colour range ("range": [lo, hi], e.g. [0, 1] for right / wrong); the
@@ -81,6 +82,7 @@ private:
     QCustomPlot* m_plot = nullptr;
     QCPItemStraightLine* m_line = nullptr;
     bool m_seriesLog = true;
+    double m_seriesLo = 0, m_seriesHi = -1;  // a fixed y range of the series when lo < hi
     qint64 m_shownStep = -1;
     std::size_t m_plottedSnapshots = 0;
 };

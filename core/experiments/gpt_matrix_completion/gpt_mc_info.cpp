@@ -105,6 +105,7 @@ ExperimentInfo makeInfo() {
                               series("gen_acc_mask", "generated: accuracy at masked", "#d55e00", false),
                               series("acc_obs", "teacher-forced: observed", "#787878", true)}},
         {"series_log", false},
+        {"series_range", QJsonArray{0, 1}},
         {"series_x_label", "step (probe sequences)"},
         {"info", "probe: generated accuracy %gen_acc (observed %gen_acc_obs, masked %gen_acc_mask)"}};
     e.views = {

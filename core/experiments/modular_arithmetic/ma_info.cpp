@@ -106,6 +106,7 @@ ExperimentInfo makeInfo() {
                               series("map_acc_ood", "o.o.d. tasks: map accuracy", "#d55e00", false),
                               series("acc_ood_test", "probe: o.o.d. tasks, test pairs", "#009e73", true)}},
         {"series_log", false},
+        {"series_range", QJsonArray{0, 1}},
         {"series_x_label", "step (snapshots)"},
         {"info", "one fixed context from train pairs, every (x, y) queried; at E-1 shots i.d. %map_acc_id, o.o.d. %map_acc_ood"}};
     auto line = [](int row, const QString& label, const QString& color, bool dashed) {
