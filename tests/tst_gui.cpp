@@ -503,6 +503,17 @@ private slots:
         QVERIFY2(acc->yAxis->range().lower <= 0 && acc->yAxis->range().upper >= 1,
                  qPrintable(QString("%1 %2").arg(acc->yAxis->range().lower).arg(acc->yAxis->range().upper)));
         QVERIFY2(nats->yAxis->range().upper < 4, qPrintable(QString::number(nats->yAxis->range().upper)));
+        // The loss's log axis over less than a decade labels each tick differently.
+        auto labels = [](QCustomPlot* p) {
+            QVector<double> ticks;
+            QVector<QString> text;
+            p->yAxis->ticker()->generate(p->yAxis->range(), p->locale(), 'e', p->yAxis->numberPrecision(), ticks, nullptr, &text);
+            return QStringList(text.begin(), text.end());
+        };
+        const QStringList narrow = labels(nats);
+        QVERIFY2(narrow.size() >= 2 && QSet<QString>(narrow.begin(), narrow.end()).size() == narrow.size(), qPrintable(narrow.join(' ')));
+        nats->yAxis->setRange(1e-4, 1);
+        QVERIFY2(labels(nats).contains("1e-04") || labels(nats).contains("1e-4"), qPrintable(labels(nats).join(' ')));
         // A matrices view's series with "series_range" [0, 1] (the correctness maps' accuracies).
         for (qint64 step : {100, 200}) {
             auto snap = std::make_shared<Snapshot>();

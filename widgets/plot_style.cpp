@@ -62,6 +62,14 @@ void setLogY(QCustomPlot* p) {
     p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
     p->yAxis->setNumberFormat("eb");
     p->yAxis->setNumberPrecision(0);
+    // Within less than about a decade the ticks fall between powers of ten (2, 3): one digit
+    // more, or "3·10⁰" would label two of them, and fewer of them (short plots).
+    QCPAxis* axis = p->yAxis;
+    QObject::connect(axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), axis, [axis](const QCPRange& r) {
+        const bool narrow = r.lower > 0 && r.upper / r.lower < 30;
+        axis->setNumberPrecision(narrow ? 1 : 0);
+        axis->ticker()->setTickCount(narrow ? 3 : 5);  // 5: QCPAxisTicker's default
+    });
 }
 
 void legendBelow(QCustomPlot* p, const QFont& font) {

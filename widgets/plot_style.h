@@ -10,7 +10,7 @@ namespace plateau {
 // Cheap live redraws: no antialiasing of curves, items and grid (text stays smooth), one
 // polyline per graph, cached labels. Exports switch antialiasing back on.
 void liveRendering(QCustomPlot* plot);
-// Log10 y axis with 10^k labels.
+// Log10 y axis with 10^k labels (one decimal more while the range spans under ~1.5 decades).
 void setLogY(QCustomPlot* plot);
 // A linear y axis for data already in log10 units, labelled as a log axis (10^k ticks, 2..9 x
 // 10^k sub-ticks): the same picture as setLogY for a graph holding log10(y), without two log
