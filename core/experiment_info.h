@@ -24,10 +24,10 @@ enum class Better { Lower = 0, Higher = 1, Neither = 2 };
 QString betterName(Better b);      // "lower" | "higher" | "neither"
 Better betterFromName(const QString& s);
 
-// One metric column of the run's metrics table (run format 2).
 // The unit of fractions in [0, 1]: a linear "accuracy" plot always spans 0 to 1.
 inline const QString kAccuracyUnit = QStringLiteral("accuracy");
 
+// One metric column of the run's metrics table (run format 2).
 struct MetricColumn {
     QString key;          // SQL column name and CSV header: [a-z0-9_]+
     QString label;        // shown in legends ("L_mask")

@@ -189,8 +189,7 @@ void MatrixView::redraw() {
                 }
             }
             if (m_seriesLo < m_seriesHi) {
-                const double pad = 0.02 * (m_seriesHi - m_seriesLo);
-                m_plot->yAxis->setRange(m_seriesLo - pad, m_seriesHi + pad);
+                setFixedRangeY(m_plot, m_seriesLo, m_seriesHi);
             } else if (m_seriesLog && hi > 0) {
                 m_plot->yAxis->setRange(std::max(lo / 2, 1e-9), hi * 2);
             } else if (!m_seriesLog && hi >= lo) {

@@ -487,7 +487,7 @@ void MetricsView::redraw() {
             if (hi > 0 && lo < 1e300) g.plot->yAxis->setRange(std::max(lo / 1.5, 1e-9), hi * 1.5);
         } else if (g.unit == kAccuracyUnit) {
             // A fraction: the whole 0-1 axis, so chance and a rise read at their true size.
-            g.plot->yAxis->setRange(-0.02, 1.02);
+            setFixedRangeY(g.plot, 0, 1);
         } else if (hi >= lo) {
             const double pad = std::max(1e-9, 0.05 * (hi - lo));
             g.plot->yAxis->setRange(lo - pad, hi + pad);

@@ -72,6 +72,11 @@ void setLogY(QCustomPlot* p) {
     });
 }
 
+void setFixedRangeY(QCustomPlot* p, double lo, double hi) {
+    const double pad = 0.02 * (hi - lo);
+    p->yAxis->setRange(lo - pad, hi + pad);
+}
+
 void legendBelow(QCustomPlot* p, const QFont& font) {
     p->legend->setVisible(true);
     p->legend->setFont(font);

@@ -18,6 +18,8 @@ void setLogY(QCustomPlot* plot);
 void setLog10ValuesY(QCustomPlot* plot);
 // Moves the legend out of the axis rect into a row below it, laid out left to right.
 void legendBelow(QCustomPlot* plot, const QFont& font);
+// A fixed y range [lo, hi] with 2 % of it as margin on either side (accuracies: 0 to 1).
+void setFixedRangeY(QCustomPlot* plot, double lo, double hi);
 // Ticks at whole numbers only (indices, ranks).
 void integerTicksX(QCustomPlot* plot);
 void integerTicksY(QCustomPlot* plot);

@@ -203,8 +203,7 @@ void PlotView::drawLines(const Snapshot& s) {
     }
     const QJsonArray range = m_params.value("y_range").toArray();
     if (range.size() == 2 && range[1].toDouble() > range[0].toDouble()) {
-        const double lo = range[0].toDouble(), hi = range[1].toDouble();
-        m_plot->yAxis->setRange(lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo));
+        setFixedRangeY(m_plot, range[0].toDouble(), range[1].toDouble());
     } else if (yhi >= ylo) {
         const double h = std::max(1e-9, yhi - ylo);
         m_plot->yAxis->setRange(ylo - 0.05 * h, yhi + 0.05 * h);
